@@ -1,0 +1,225 @@
+package chargedesk
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/govalues/decimal"
+)
+
+// maxAmountLen bounds the text of one amount; longer text is refused before
+// it is parsed.
+const maxAmountLen = 64
+
+// Amount is an exact decimal amount of money, such as a charge's amount or a
+// refund_amount. It embeds a [decimal.Decimal] from github.com/govalues/decimal,
+// so every decimal method (Cmp, Add, Sub, IsZero, String, ...) is at hand;
+// arithmetic there is exact or fails with an error, never rounds silently.
+//
+// The zero value is 0. Amount decodes from a JSON number ("12.34") or a
+// numeric string ("12.34", as ChargeDesk sends charge amounts); null and ""
+// decode as 0. Anything else, or a number that needs more than 19 digits
+// (which the decimal type would have to round), is refused with an error
+// that quotes the offending text. It encodes as a JSON number with the
+// scale it has ("34.00" stays 34.00).
+type Amount struct {
+	decimal.Decimal
+}
+
+// NewAmount returns d as an Amount.
+func NewAmount(d decimal.Decimal) Amount { return Amount{d} }
+
+// ParseAmount parses s ("12.34", "-5", "1.5e2") exactly. It refuses, rather
+// than rounds, a value with more digits than the decimal type holds (19),
+// and refuses NaN, Infinity, hexadecimal and anything with spaces.
+func ParseAmount(s string) (Amount, error) {
+	if len(s) > maxAmountLen {
+		return Amount{}, fmt.Errorf("amount %.20q... is too long", s)
+	}
+	if !isDecimalLiteral(s) {
+		return Amount{}, fmt.Errorf("%q is not a decimal amount", s)
+	}
+	d, err := decimal.Parse(s)
+	if err != nil {
+		return Amount{}, fmt.Errorf("%q is out of range for an amount", s)
+	}
+	if significantDigits(s) > decimal.MaxPrec || impliedScale(s) > decimal.MaxScale {
+		// govalues would round this; money is never rounded silently.
+		return Amount{}, fmt.Errorf("%q has more digits than an amount can hold exactly", s)
+	}
+	return Amount{d}, nil
+}
+
+// MustParseAmount is like [ParseAmount] but panics on bad input. It is meant
+// for constants in tests and examples, never for data from a request.
+func MustParseAmount(s string) Amount {
+	a, err := ParseAmount(s)
+	if err != nil {
+		panic("chargedesk: MustParseAmount: " + err.Error())
+	}
+	return a
+}
+
+// UnmarshalJSON implements [json.Unmarshaler] with the tolerance described on
+// [Amount].
+func (a *Amount) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null" || string(b) == `""`:
+		*a = Amount{}
+		return nil
+	case b[0] == '"':
+		s, err := strconv.Unquote(string(b))
+		if err != nil {
+			return typeError(b, "an amount", a)
+		}
+		return a.set(b, s)
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		return a.set(b, string(b))
+	default:
+		return typeError(b, "an amount", a)
+	}
+}
+
+func (a *Amount) set(raw []byte, s string) error {
+	v, err := ParseAmount(s)
+	if err != nil {
+		return typeErrorMsg(raw, err.Error(), a)
+	}
+	*a = v
+	return nil
+}
+
+// MarshalJSON implements [json.Marshaler]: the amount as a JSON number.
+func (a Amount) MarshalJSON() ([]byte, error) {
+	return a.Decimal.AppendText(make([]byte, 0, 24))
+}
+
+// MinorUnits returns the amount in the currency's smallest unit (cents for
+// USD, yen for JPY, fils for KWD), as most payment platform APIs take it. It
+// fails if currency is not an ISO 4217 code, if the amount has more fraction
+// digits than the currency allows (12.345 USD), or if the result does not fit
+// in an int64. It never rounds.
+func (a Amount) MinorUnits(currency string) (int64, error) {
+	scale, ok := currencyScale(currency)
+	if !ok {
+		return 0, fmt.Errorf("%q is not an ISO 4217 currency code", currency)
+	}
+	if err := checkScale(a, scale, currency); err != nil {
+		return 0, err
+	}
+	whole, frac, ok := a.Decimal.Int64(int(scale))
+	if !ok {
+		return 0, fmt.Errorf("amount %s %s is too large", a, currency)
+	}
+	units := whole
+	for range scale {
+		if units > math.MaxInt64/10 || units < math.MinInt64/10 {
+			return 0, fmt.Errorf("amount %s %s is too large", a, currency)
+		}
+		units *= 10
+	}
+	// whole and frac share a sign, so only one direction can overflow.
+	if (frac > 0 && units > math.MaxInt64-frac) || (frac < 0 && units < math.MinInt64-frac) {
+		return 0, fmt.Errorf("amount %s %s is too large", a, currency)
+	}
+	return units + frac, nil
+}
+
+// checkScale refuses an amount with more significant fraction digits than
+// scale: 12.340 is fine for USD, 12.345 is not.
+func checkScale(a Amount, scale int32, currency string) error {
+	if a.Decimal.Trim(0).Scale() > int(scale) {
+		return fmt.Errorf("%s has more decimal places than %s allows (%d)", a, currency, scale)
+	}
+	return nil
+}
+
+// isDecimalLiteral reports whether s is [sign] digits [. digits] [e [sign] digits]
+// with at least one digit in the significand.
+func isDecimalLiteral(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	digits := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '-' || s[i] == '+') {
+			i++
+		}
+		exp := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			exp++
+		}
+		if exp == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// splitLiteral returns the digits of a decimal literal without sign, point,
+// exponent, leading zeros or trailing fraction zeros, and the exponent.
+func splitLiteral(s string) (intPart, fracPart string, exp int) {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if i := indexAny(s, 'e', 'E'); i >= 0 {
+		exp, _ = strconv.Atoi(s[i+1:])
+		s = s[:i]
+	}
+	intPart, fracPart = s, ""
+	if i := indexAny(s, '.', '.'); i >= 0 {
+		intPart, fracPart = s[:i], s[i+1:]
+	}
+	for intPart != "" && intPart[0] == '0' {
+		intPart = intPart[1:]
+	}
+	for fracPart != "" && fracPart[len(fracPart)-1] == '0' {
+		fracPart = fracPart[:len(fracPart)-1]
+	}
+	return intPart, fracPart, exp
+}
+
+// significantDigits counts the digits that carry value in a decimal literal.
+func significantDigits(s string) int {
+	i, f, _ := splitLiteral(s)
+	digits := i + f
+	for digits != "" && digits[0] == '0' {
+		digits = digits[1:]
+	}
+	return len(digits)
+}
+
+// impliedScale is the number of fraction digits the literal's value needs.
+func impliedScale(s string) int {
+	_, f, exp := splitLiteral(s)
+	return len(f) - exp
+}
+
+func indexAny(s string, a, b byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == a || s[i] == b {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,253 @@
+package chargedesk
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+)
+
+// request builds the action's request type from the decoded envelope.
+func (e *envelope) request(action Action, raw Raw) any {
+	switch action {
+	case ActionRefund:
+		r := e.refund()
+		r.Raw = raw
+		return &r
+	case ActionCapture:
+		return &CaptureRequest{Raw: raw, Charge: e.Charge}
+	case ActionVoid:
+		return &VoidRequest{Raw: raw, Charge: e.Charge}
+	case ActionCancel:
+		r := e.cancel()
+		r.Raw = raw
+		return &r
+	case ActionReactivate:
+		return &ReactivateRequest{Raw: raw, Subscription: e.Subscription}
+	case ActionEditPlans:
+		return &EditPlansRequest{Raw: raw, Plans: e.Plans, Subscription: e.Subscription}
+	case ActionRequestPayment:
+		return &PaymentRequest{Raw: raw, Charge: e.Charge}
+	}
+	return nil // unreachable: routes exist only for the actions above
+}
+
+// objects returns the charge and subscription a request acts on.
+func objects(req any) (*Charge, *Subscription) {
+	switch r := req.(type) {
+	case *RefundRequest:
+		return r.Charge, nil
+	case *CaptureRequest:
+		return r.Charge, nil
+	case *VoidRequest:
+		return r.Charge, nil
+	case *PaymentRequest:
+		return r.Charge, nil
+	case *CancelRequest:
+		return r.Charge, r.Subscription
+	case *ReactivateRequest:
+		return nil, r.Subscription
+	case *EditPlansRequest:
+		return nil, r.Subscription
+	}
+	return nil, nil
+}
+
+// lockKeys names the locks an action holds: one per object it acts on.
+func lockKeys(req any) []string {
+	charge, sub := objects(req)
+	var keys []string
+	if charge != nil {
+		keys = append(keys, "charge:"+charge.ChargeID)
+	}
+	if sub != nil {
+		keys = append(keys, "subscription:"+sub.SubscriptionID)
+	}
+	return keys
+}
+
+// annotate adds what identifies the webhook to the request's log line:
+// object ids, amount and the agent's reason, never secrets or the body.
+func annotate(log *zerolog.Logger, req any) {
+	charge, sub := objects(req)
+	log.UpdateContext(func(c zerolog.Context) zerolog.Context {
+		if charge != nil {
+			c = c.Str("charge_id", charge.ChargeID)
+			if charge.CustomerID != "" {
+				c = c.Str("customer_id", charge.CustomerID)
+			}
+		}
+		if sub != nil {
+			c = c.Str("subscription_id", sub.SubscriptionID)
+			if charge == nil && sub.CustomerID != "" {
+				c = c.Str("customer_id", sub.CustomerID)
+			}
+		}
+		switch r := req.(type) {
+		case *RefundRequest:
+			c = c.Str("amount", r.RefundAmount.String()).Str("currency", r.Charge.Currency).
+				Str("action_reason", r.ActionReason)
+		case *CancelRequest:
+			c = c.Str("cancel_action", string(r.Action)).Str("refund", string(r.Refund)).
+				Str("action_reason", r.ActionReason)
+		case *CaptureRequest:
+			c = c.Str("amount", r.Charge.Amount.String()).Str("currency", r.Charge.Currency)
+		case *PaymentRequest:
+			c = c.Str("amount", r.Charge.Amount.String()).Str("currency", r.Charge.Currency)
+		}
+		return c
+	})
+}
+
+// outcome is what a gateway call produced.
+type outcome struct {
+	answer any
+	err    error
+}
+
+// gatewayPanic is a panic in gateway code, caught in its goroutine.
+type gatewayPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *gatewayPanic) Error() string { return fmt.Sprintf("gateway panicked: %v", p.value) }
+
+// callGateway calls the gateway for req in its own goroutine and waits for
+// it until ctx's deadline. The goroutine, not the caller, releases the locks
+// and records the duplicate key, so that a call that outlives the deadline
+// still holds its objects until it returns, and its late outcome is logged
+// for an operator to reconcile.
+func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKey string, unlock func()) (any, error) {
+	log := zerolog.Ctx(ctx)
+	gl := log.With().Logger() // the gateway's own copy: it may outlive this request
+	gctx := gl.WithContext(ctx)
+	charge, sub := objects(req)
+
+	var abandoned atomic.Bool
+	done := make(chan outcome, 1)
+	go func() {
+		var out outcome
+		defer func() {
+			if p := recover(); p != nil {
+				out = outcome{err: &gatewayPanic{value: p, stack: debug.Stack()}}
+			}
+			unlock()
+			if abandoned.Load() {
+				logLate(&gl, out)
+			}
+			done <- out
+		}()
+		answer, err := h.invoke(gctx, action, req)
+		if err == nil {
+			err = checkGatewayAnswer(answer, charge, sub)
+		}
+		out = outcome{answer: answer, err: err}
+		if err == nil && dupKey != "" {
+			// Remembered before the locks are released, so the next identical
+			// webhook, which waits on them, sees it.
+			if rerr := h.dupes.Remember(context.WithoutCancel(gctx), dupKey, h.window); rerr != nil {
+				gl.Error().Err(rerr).Msg("could not remember the action for the duplicate guard")
+			}
+		}
+	}()
+
+	select {
+	case out := <-done:
+		if p, ok := out.err.(*gatewayPanic); ok {
+			if p.value == http.ErrAbortHandler {
+				panic(http.ErrAbortHandler)
+			}
+			log.Error().Interface("panic", p.value).Str("stack", string(p.stack)).Msg("panic in gateway")
+		}
+		return out.answer, out.err
+	case <-ctx.Done():
+		abandoned.Store(true)
+		// The goroutine may have finished between the deadline and the
+		// flag; then its outcome is here and is still the truth.
+		select {
+		case out := <-done:
+			return out.answer, out.err
+		default:
+		}
+		return nil, fmt.Errorf("gateway %s: %w", action, ctx.Err())
+	}
+}
+
+// logLate reports an outcome that arrived after the agent was told it was
+// unknown.
+func logLate(log *zerolog.Logger, out outcome) {
+	ev := log.Error().Bool("late", true)
+	if out.err != nil {
+		ev = ev.AnErr("late_error", out.err)
+	} else {
+		ev = ev.Interface("late_answer", out.answer).Str("late_outcome", "success")
+	}
+	ev.Msg("gateway finished after the agent was told the outcome is unknown; reconcile this action")
+}
+
+// invoke calls the gateway method of action.
+func (h *Handler) invoke(ctx context.Context, action Action, req any) (any, error) {
+	var (
+		resp any
+		err  error
+	)
+	switch r := req.(type) {
+	case *RefundRequest:
+		resp, err = nilIfNil(h.gateway.Refund(ctx, r))
+	case *CaptureRequest:
+		resp, err = nilIfNil(h.gateway.Capture(ctx, r))
+	case *VoidRequest:
+		resp, err = nilIfNil(h.gateway.Void(ctx, r))
+	case *CancelRequest:
+		resp, err = nilIfNil(h.gateway.Cancel(ctx, r))
+	case *ReactivateRequest:
+		resp, err = nilIfNil(h.gateway.Reactivate(ctx, r))
+	case *EditPlansRequest:
+		resp, err = nilIfNil(h.gateway.EditPlans(ctx, r))
+	case *PaymentRequest:
+		p, perr := h.gateway.RequestPayment(ctx, r)
+		if perr != nil {
+			return nil, perr
+		}
+		if p == nil {
+			return (*PaymentResponse)(nil), nil
+		}
+		return p, nil
+	default:
+		return nil, fmt.Errorf("chargedesk: no gateway method for %s", action)
+	}
+	return resp, err
+}
+
+// nilIfNil turns a nil *Response into the empty answer {}.
+func nilIfNil(r *Response, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return struct{}{}, nil
+	}
+	return r, nil
+}
+
+func checkGatewayAnswer(answer any, charge *Charge, sub *Subscription) error {
+	switch a := answer.(type) {
+	case *Response:
+		return checkAnswer(a, charge, sub)
+	case *PaymentResponse:
+		return checkPaymentAnswer(a, charge)
+	}
+	return nil
+}
+
+func unescapePath(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
+}

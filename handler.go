@@ -1,0 +1,577 @@
+package chargedesk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-playground/validator/v10"
+	"github.com/rs/zerolog"
+
+	"github.com/chargedesk/chargedesk-go/internal/jsonerr"
+	"github.com/chargedesk/chargedesk-go/middleware"
+)
+
+// Defaults for the Config fields left zero.
+const (
+	DefaultMaxBodyBytes    int64 = middleware.DefaultBodyLimit
+	DefaultTimeout               = 25 * time.Second
+	DefaultDuplicateWindow       = 60 * time.Second
+)
+
+// Config mirrors the Custom Integration's configure page in ChargeDesk, plus
+// the receiver's operational settings. Enter the same Base Path, Headers and
+// paths on both sides. It is plain data, so it can be loaded from a file.
+type Config struct {
+	// BasePath is the Base Path entered in ChargeDesk: a path
+	// ("/chargedesk") or a full URL ("https://pay.example.com/chargedesk"),
+	// of which only the path is matched. It may hold {field} placeholders,
+	// matched against the payload like header placeholders. Default "/".
+	// Mount the handler so that it sees the full request path (chi's Mount
+	// or Route, or a ServeMux pattern, not http.StripPrefix).
+	BasePath string `json:"base_path"`
+
+	// Headers are the headers entered in ChargeDesk, checked on every
+	// webhook before the gateway is called. At least one must authenticate:
+	// hold, in every accepted value, MinSecretLength or more fixed
+	// characters (a shared secret), unless AllowUnauthenticated is set.
+	Headers []Header `json:"headers"`
+
+	// AllowUnauthenticated lets NewHandler accept a Config without an
+	// authenticating header. Anyone who can reach the URL can then refund
+	// and cancel: use it only behind another authentication layer.
+	AllowUnauthenticated bool `json:"allow_unauthenticated"`
+
+	// Paths maps an action to its path below BasePath, as entered in
+	// ChargeDesk; a missing action gets its default ("/refund",
+	// "/edit-plans", see Action.DefaultPath). Paths may hold placeholders.
+	Paths map[Action]string `json:"paths"`
+
+	// Logger receives the handler's logs. Nil means JSON lines on stderr
+	// with timestamps; use zerolog.Nop() to silence it. Header values, secrets
+	// and bodies are never logged.
+	Logger *zerolog.Logger `json:"-"`
+
+	// MaxBodyBytes bounds a webhook's body; a larger one is refused with 413
+	// before it is decoded. Default DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+
+	// Timeout is the deadline for a webhook's Gateway call, counted from
+	// when the webhook arrives (waiting for another action on the same
+	// object counts too). Past it the agent is told the outcome is unknown
+	// (504), and a late outcome is logged at error level so an operator can
+	// reconcile. Default DefaultTimeout (25s); negative means none.
+	Timeout time.Duration `json:"timeout"`
+
+	// DuplicateWindow is how long after an action succeeds an identical
+	// one is refused with 409 rather than performed again. Default
+	// DefaultDuplicateWindow (60s); negative turns the guard off.
+	DuplicateWindow time.Duration `json:"duplicate_window"`
+
+	// Middleware wraps every webhook. Nil means DefaultMiddleware; to
+	// extend it, append to Config.DefaultMiddleware(). An empty, non-nil
+	// list means none.
+	Middleware []func(http.Handler) http.Handler `json:"-"`
+
+	// Locker serializes actions on one object. Nil means a new
+	// MemoryLocker, which serves one process.
+	Locker Locker `json:"-"`
+
+	// DuplicateStore backs the duplicate guard. Nil means a new
+	// MemoryDuplicateStore, which serves one process.
+	DuplicateStore DuplicateStore `json:"-"`
+
+	// Observe, when set, is called once per webhook after it is answered,
+	// with its action, outcome, status and duration: enough to feed
+	// Prometheus or OpenTelemetry. It must be safe for concurrent use and
+	// return quickly.
+	Observe func(Event) `json:"-"`
+}
+
+// logger returns the configured logger or the default.
+func (c *Config) logger() zerolog.Logger {
+	if c.Logger != nil {
+		return *c.Logger
+	}
+	return zerolog.New(os.Stderr).With().Timestamp().Logger()
+}
+
+// DefaultMiddleware returns the stack used when Config.Middleware is nil,
+// outermost first: a request id, one log line per webhook, panic recovery,
+// and the body limit.
+func (c *Config) DefaultMiddleware() []func(http.Handler) http.Handler {
+	limit := c.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	return []func(http.Handler) http.Handler{
+		middleware.RequestID,
+		middleware.Logger(c.logger()),
+		middleware.Recoverer,
+		middleware.BodyLimit(limit),
+	}
+}
+
+// Handler receives ChargeDesk's Custom Integration webhooks and turns each
+// into a call on a Gateway. Build it with NewHandler; it is safe for
+// concurrent use.
+type Handler struct {
+	gateway   Gateway
+	logger    zerolog.Logger
+	validate  *validator.Validate
+	headers   []headerRule
+	routes    map[Action]*route
+	chain     http.Handler
+	maxBody   int64
+	timeout   time.Duration
+	window    time.Duration
+	locker    Locker
+	dupes     DuplicateStore
+	observe   func(Event)
+	hasFields bool // some header or path has placeholders
+}
+
+// route is an action's path, with the fields its placeholders name.
+type route struct {
+	pattern string
+	params  []pathParam
+}
+
+type pathParam struct {
+	name  string // chi's name for it
+	field string
+}
+
+// NewHandler returns the Handler for gateway with cfg, or a *ConfigError
+// naming the bad setting: a bad header or path, a placeholder naming no
+// field ChargeDesk sends, two actions on one path, or no authenticating
+// header without AllowUnauthenticated.
+func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
+	if gateway == nil {
+		return nil, configErrorf("gateway", "is nil")
+	}
+	known := knownFields()
+	headers, authenticating, err := parseHeaders(cfg.Headers, known)
+	if err != nil {
+		return nil, err
+	}
+	if !authenticating && !cfg.AllowUnauthenticated {
+		return nil, configErrorf("Headers", "no header authenticates the webhooks: add one whose every value has a secret of at least %d fixed characters (for example Authorization: Bearer <secret>), or set AllowUnauthenticated", MinSecretLength)
+	}
+	h := &Handler{
+		gateway:  gateway,
+		logger:   cfg.logger(),
+		validate: newValidator(),
+		headers:  headers,
+		routes:   map[Action]*route{},
+		maxBody:  cfg.MaxBodyBytes,
+		timeout:  cfg.Timeout,
+		window:   cfg.DuplicateWindow,
+		locker:   cfg.Locker,
+		dupes:    cfg.DuplicateStore,
+		observe:  cfg.Observe,
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.timeout == 0 {
+		h.timeout = DefaultTimeout
+	}
+	if h.window == 0 {
+		h.window = DefaultDuplicateWindow
+	}
+	if h.locker == nil {
+		h.locker = NewMemoryLocker()
+	}
+	if h.dupes == nil {
+		h.dupes = NewMemoryDuplicateStore()
+	}
+	for _, r := range headers {
+		h.hasFields = h.hasFields || !r.static
+	}
+
+	base, err := basePath(cfg.BasePath)
+	if err != nil {
+		return nil, err
+	}
+	mux := chi.NewRouter()
+	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, &requestError{status: http.StatusNotFound, message: msgNotFound, outcome: OutcomeNotFound})
+	})
+	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		h.fail(w, r, &requestError{status: http.StatusMethodNotAllowed, message: msgMethod, outcome: OutcomeNotFound})
+	})
+	for action := range cfg.Paths {
+		if !action.Valid() {
+			return nil, configErrorf("Paths["+string(action)+"]", "is not a ChargeDesk action; the actions are %v", Actions())
+		}
+	}
+	seen := map[string]Action{}
+	for _, action := range Actions() {
+		setting := "Paths[" + string(action) + "]"
+		p, ok := cfg.Paths[action]
+		if !ok {
+			p = action.DefaultPath()
+		}
+		rt, err := buildRoute(base, p, known, setting)
+		if err != nil {
+			return nil, err
+		}
+		if other, dup := seen[rt.pattern]; dup {
+			return nil, configErrorf(setting, "is the same path as Paths[%s]", other)
+		}
+		seen[rt.pattern] = action
+		h.routes[action] = rt
+		h.hasFields = h.hasFields || len(rt.params) > 0
+		serve := h.serveAction(action)
+		mux.Post(rt.pattern, serve)
+		if !strings.HasSuffix(rt.pattern, "/") {
+			mux.Post(rt.pattern+"/", serve) // a trailing slash is tolerated
+		}
+	}
+
+	stack := cfg.Middleware
+	if stack == nil {
+		stack = cfg.DefaultMiddleware()
+	}
+	var chain http.Handler = mux
+	for i := len(stack) - 1; i >= 0; i-- {
+		chain = stack[i](chain)
+	}
+	h.chain = chain
+	return h, nil
+}
+
+// basePath returns the path part of a Base Path, without a trailing slash.
+func basePath(raw string) (string, error) {
+	p := strings.TrimSpace(raw)
+	if i := strings.Index(p, "://"); i >= 0 {
+		scheme := strings.ToLower(p[:i])
+		if scheme != "http" && scheme != "https" {
+			return "", configErrorf("BasePath", "must be a path or an http(s) URL")
+		}
+		rest := p[i+3:]
+		slash := strings.IndexByte(rest, '/')
+		host := rest
+		p = "/"
+		if slash >= 0 {
+			host, p = rest[:slash], rest[slash:]
+		}
+		if host == "" || strings.ContainsAny(host, "{}") {
+			return "", configErrorf("BasePath", "needs a host without placeholders; placeholders may appear in its path only")
+		}
+	}
+	if p == "" {
+		p = "/"
+	}
+	if !strings.HasPrefix(p, "/") {
+		return "", configErrorf("BasePath", "must start with / or be a full http(s) URL")
+	}
+	if strings.ContainsAny(p, "?#") {
+		return "", configErrorf("BasePath", "must not have a query or fragment: ChargeDesk appends each action's path to it")
+	}
+	return strings.TrimRight(p, "/"), nil
+}
+
+// buildRoute turns base+path into a chi pattern whose parameters stand for
+// the placeholders.
+func buildRoute(base, path string, known map[string]bool, setting string) (*route, error) {
+	if !strings.HasPrefix(path, "/") {
+		return nil, configErrorf(setting, "must start with /")
+	}
+	if strings.ContainsAny(path, "?#*") {
+		return nil, configErrorf(setting, "must not contain ?, # or *")
+	}
+	full := base + path
+	t, err := parseTemplate(full, known)
+	if err != nil {
+		return nil, configErrorf(setting, "%v", err)
+	}
+	rt := &route{}
+	var b strings.Builder
+	for _, part := range t.parts {
+		if part.field == "" {
+			if strings.ContainsAny(part.literal, "{}") {
+				return nil, configErrorf(setting, "has a brace that is not a {field} placeholder")
+			}
+			b.WriteString(part.literal)
+			continue
+		}
+		name := fmt.Sprintf("p%d", len(rt.params))
+		rt.params = append(rt.params, pathParam{name: name, field: part.field})
+		b.WriteString("{" + name + "}")
+	}
+	rt.pattern = b.String()
+	return rt, nil
+}
+
+// ServeHTTP routes a webhook to its action. It reports the outcome to
+// Config.Observe, then runs the middleware stack and the action.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	st := &requestState{}
+	rec := &statusRecorder{ResponseWriter: w}
+	// A fresh route context: the handler matches the full path whether or
+	// not a parent chi router already routed part of it.
+	ctx := context.WithValue(r.Context(), chi.RouteCtxKey, chi.NewRouteContext())
+	ctx = context.WithValue(ctx, stateKey{}, st)
+	if h.observe != nil {
+		defer func() {
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			outcome := st.outcome
+			if outcome == "" {
+				outcome = outcomeForStatus(status)
+			}
+			h.observe(Event{Action: st.action, Outcome: outcome, Status: status, Duration: time.Since(start)})
+		}()
+	}
+	h.chain.ServeHTTP(rec, r.WithContext(ctx))
+}
+
+// serveAction returns the handler of one action: it reads top to bottom as
+// the webhook is processed.
+func (h *Handler) serveAction(action Action) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx := r.Context()
+		stateFrom(ctx).action = action
+		ctx, own := h.requestLogger(ctx)
+		r = r.WithContext(ctx)
+		// Every update goes through this one pointer: zerolog's WithContext
+		// stores a copy whose buffer aliases the original's, so two copies
+		// appending fields would overwrite each other.
+		log := zerolog.Ctx(ctx)
+		log.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("action", string(action)) })
+		if own {
+			defer func() { h.logOwnLine(log, r, start) }()
+		}
+
+		// Deadline for the whole action, lock waits included; the gateway's
+		// context does not end when ChargeDesk disconnects.
+		actx, cancel := h.deadline(context.WithoutCancel(ctx))
+		defer cancel()
+
+		answer, err := h.process(actx, action, r, log)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		stateFrom(ctx).outcome = OutcomeSuccess
+		writeJSON(w, http.StatusOK, answer)
+	}
+}
+
+func (h *Handler) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if h.timeout < 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, h.timeout)
+}
+
+// process runs a webhook through authentication, decoding, validation, the
+// locks, the duplicate guard and the gateway, and returns its answer.
+func (h *Handler) process(ctx context.Context, action Action, r *http.Request, log *zerolog.Logger) (any, error) {
+	if !h.staticHeadersMatch(r.Header) {
+		return nil, unauthorized("a fixed header did not match")
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	env, err := decodeBody(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		return nil, &requestError{status: http.StatusBadRequest, message: sentence(err), outcome: OutcomeInvalid, err: err}
+	}
+	if h.hasFields && !h.templatesMatch(action, r, body) {
+		return nil, unauthorized("a templated header or the Base Path did not match the payload")
+	}
+	req := env.request(action, Raw{Body: body, Header: r.Header})
+	annotate(log, req)
+	if err := validateRequest(h.validate, req); err != nil {
+		return nil, err
+	}
+
+	unlock, err := lockAll(ctx, h.locker, lockKeys(req))
+	if err != nil {
+		return nil, &requestError{status: http.StatusServiceUnavailable, message: msgBusy, outcome: OutcomeBusy, err: err}
+	}
+	// From here the locks are released by whoever finishes last with the
+	// object: this function, or the gateway call if it outlives the deadline.
+	released := false
+	defer func() {
+		if !released {
+			unlock()
+		}
+	}()
+	key := ""
+	if h.window > 0 {
+		key = duplicateKey(action, req)
+		seen, err := h.dupes.Seen(ctx, key)
+		if err != nil {
+			return nil, &requestError{status: http.StatusServiceUnavailable, message: msgBusy, outcome: OutcomeBusy,
+				err: fmt.Errorf("duplicate store: %w", err)}
+		}
+		if seen {
+			return nil, &requestError{status: http.StatusConflict, outcome: OutcomeDuplicate, message: fmt.Sprintf(
+				"An identical action was just processed for this %s. If it is really meant to happen twice, repeat it after %s.",
+				objectNoun(action), h.window.Round(time.Second))}
+		}
+	}
+	released = true
+	return h.callGateway(ctx, action, req, key, unlock)
+}
+
+// requestLogger returns ctx with the request's logger: the one middleware
+// put there or, failing that, a new one from the handler's logger, in which
+// case own is true and serveAction writes the webhook's log line itself.
+func (h *Handler) requestLogger(ctx context.Context) (context.Context, bool) {
+	if zerolog.Ctx(ctx) != zerolog.Ctx(context.Background()) {
+		return ctx, false
+	}
+	l := h.logger.With().Logger()
+	return l.WithContext(ctx), true
+}
+
+func (h *Handler) logOwnLine(log *zerolog.Logger, r *http.Request, start time.Time) {
+	st := stateFrom(r.Context())
+	log.Info().Str("method", r.Method).Str("path", r.URL.Path).Str("outcome", string(st.outcome)).
+		Dur("duration", time.Since(start)).Msg("webhook")
+}
+
+func unauthorized(detail string) error {
+	return &requestError{status: http.StatusUnauthorized, message: msgUnauthorized, outcome: OutcomeUnauthorized, err: errors.New(detail)}
+}
+
+// staticHeadersMatch checks the headers that hold no placeholder: before the
+// body is read, so an unauthenticated request costs nothing.
+func (h *Handler) staticHeadersMatch(hdr http.Header) bool {
+	ok := true
+	for _, rule := range h.headers {
+		if rule.static {
+			ok = rule.match(hdr, payloadFields{}) && ok
+		}
+	}
+	return ok
+}
+
+// templatesMatch checks the templated headers and the Base Path's
+// placeholders against the payload.
+func (h *Handler) templatesMatch(action Action, r *http.Request, body []byte) bool {
+	fields := newPayloadFields(action, body)
+	ok := true
+	for _, rule := range h.headers {
+		if !rule.static {
+			ok = rule.match(r.Header, fields) && ok
+		}
+	}
+	rctx := chi.RouteContext(r.Context())
+	for _, p := range h.routes[action].params {
+		got := ""
+		if rctx != nil {
+			got = rctx.URLParam(p.name)
+		}
+		want, present := fields.lookup(p.field)
+		if !present {
+			want = "{" + p.field + "}"
+		}
+		ok = equalSecret(unescapePath(got), want) && ok
+	}
+	return ok
+}
+
+// readBody reads the body within the limit.
+func (h *Handler) readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > h.maxBody {
+		return nil, tooLarge(h.maxBody)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, tooLarge(mbe.Limit)
+	case err != nil:
+		return nil, &requestError{status: http.StatusBadRequest, message: "The webhook body could not be read.", outcome: OutcomeInvalid, err: err}
+	case int64(len(body)) > h.maxBody:
+		return nil, tooLarge(h.maxBody)
+	}
+	return body, nil
+}
+
+func tooLarge(limit int64) error {
+	return &requestError{status: http.StatusRequestEntityTooLarge, outcome: OutcomeInvalid,
+		message: fmt.Sprintf("The webhook body is larger than the %d bytes this integration accepts.", limit)}
+}
+
+// fail answers err to the agent and records it for the log and Observe.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	st := stateFrom(r.Context())
+	status, message, outcome := errorAnswer(st.action, err)
+	st.outcome = outcome
+	zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context {
+		c = c.Str("outcome", string(outcome)).Str("agent_error", message)
+		var ae *AgentError
+		var re *requestError
+		switch {
+		case errors.As(err, &re):
+			if re.err != nil {
+				c = c.AnErr("error", re.err)
+			}
+		case errors.As(err, &ae):
+			if ae.Err != nil {
+				c = c.AnErr("error", ae.Err)
+			}
+		default:
+			c = c.AnErr("error", err)
+		}
+		return c
+	})
+	jsonerr.Write(w, status, message)
+}
+
+// writeJSON sends a success answer; v is encoded before anything is
+// written, so an encoding failure still yields a well-formed error.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		jsonerr.Write(w, http.StatusInternalServerError, msgBadAnswer)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// sentence makes an error's text read as a sentence for the agent.
+func sentence(err error) string {
+	s := err.Error()
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+func objectNoun(action Action) string {
+	switch action {
+	case ActionCancel, ActionReactivate, ActionEditPlans:
+		return "subscription"
+	}
+	return "charge"
+}

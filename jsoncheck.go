@@ -1,0 +1,315 @@
+package chargedesk
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+)
+
+// maxDepth is how deeply a webhook body may nest objects and arrays.
+// ChargeDesk's payloads nest three levels; the bound keeps hostile input
+// from costing stack or time.
+const maxDepth = 32
+
+// checkJSON reports whether body is exactly one JSON object, in valid UTF-8,
+// nested at most maxDepth levels, with no key repeated within an object.
+// encoding/json silently keeps the last of two equal keys (and matches keys
+// without regard to case); a body that says "refund_amount" twice is
+// ambiguous, so it is refused rather than guessed at.
+func checkJSON(body []byte) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errEmptyBody
+	}
+	if !utf8.Valid(body) {
+		return fmt.Errorf("%w: the body is not valid UTF-8", errBadJSON)
+	}
+	c := checker{data: body}
+	c.space()
+	if c.pos < len(c.data) && c.data[c.pos] != '{' {
+		return errNotObject
+	}
+	if err := c.value(0); err != nil {
+		return err
+	}
+	c.space()
+	if c.pos != len(c.data) {
+		return fmt.Errorf("%w: unexpected data after the JSON object at byte %d", errBadJSON, c.pos)
+	}
+	return nil
+}
+
+type checker struct {
+	data []byte
+	pos  int
+}
+
+func (c *checker) space() {
+	for c.pos < len(c.data) {
+		switch c.data[c.pos] {
+		case ' ', '\t', '\n', '\r':
+			c.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (c *checker) syntax(what string) error {
+	if c.pos >= len(c.data) {
+		return fmt.Errorf("%w: the body ends in the middle of %s", errBadJSON, what)
+	}
+	return fmt.Errorf("%w: unexpected %q at byte %d, in %s", errBadJSON, c.data[c.pos], c.pos, what)
+}
+
+func (c *checker) value(depth int) error {
+	c.space()
+	if c.pos >= len(c.data) {
+		return c.syntax("a value")
+	}
+	switch b := c.data[c.pos]; {
+	case b == '{':
+		return c.object(depth + 1)
+	case b == '[':
+		return c.array(depth + 1)
+	case b == '"':
+		_, _, err := c.str()
+		return err
+	case b == '-' || (b >= '0' && b <= '9'):
+		return c.number()
+	case b == 't':
+		return c.literal("true")
+	case b == 'f':
+		return c.literal("false")
+	case b == 'n':
+		return c.literal("null")
+	default:
+		return c.syntax("a value")
+	}
+}
+
+func (c *checker) literal(word string) error {
+	if !bytes.HasPrefix(c.data[c.pos:], []byte(word)) {
+		return c.syntax("a value")
+	}
+	c.pos += len(word)
+	return nil
+}
+
+func (c *checker) object(depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("%w: the body nests deeper than %d levels", errBadJSON, maxDepth)
+	}
+	c.pos++ // {
+	var seen keySet
+	c.space()
+	if c.pos < len(c.data) && c.data[c.pos] == '}' {
+		c.pos++
+		return nil
+	}
+	for {
+		c.space()
+		if c.pos >= len(c.data) || c.data[c.pos] != '"' {
+			return c.syntax("an object key")
+		}
+		key, escaped, err := c.str()
+		if err != nil {
+			return err
+		}
+		if escaped {
+			var s string
+			if json.Unmarshal(key, &s) != nil {
+				return c.syntax("an object key")
+			}
+			key = []byte(`"` + s + `"`)
+		}
+		if !seen.add(key[1 : len(key)-1]) {
+			return fmt.Errorf("%w: the key %s appears twice in one object", errBadJSON, truncate(key, 60))
+		}
+		c.space()
+		if c.pos >= len(c.data) || c.data[c.pos] != ':' {
+			return c.syntax("an object")
+		}
+		c.pos++
+		if err := c.value(depth); err != nil {
+			return err
+		}
+		c.space()
+		if c.pos >= len(c.data) {
+			return c.syntax("an object")
+		}
+		switch c.data[c.pos] {
+		case ',':
+			c.pos++
+		case '}':
+			c.pos++
+			return nil
+		default:
+			return c.syntax("an object")
+		}
+	}
+}
+
+func (c *checker) array(depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("%w: the body nests deeper than %d levels", errBadJSON, maxDepth)
+	}
+	c.pos++ // [
+	c.space()
+	if c.pos < len(c.data) && c.data[c.pos] == ']' {
+		c.pos++
+		return nil
+	}
+	for {
+		if err := c.value(depth); err != nil {
+			return err
+		}
+		c.space()
+		if c.pos >= len(c.data) {
+			return c.syntax("an array")
+		}
+		switch c.data[c.pos] {
+		case ',':
+			c.pos++
+		case ']':
+			c.pos++
+			return nil
+		default:
+			return c.syntax("an array")
+		}
+	}
+}
+
+// str scans a string and returns it with its quotes, and whether it holds an
+// escape sequence.
+func (c *checker) str() (s []byte, escaped bool, err error) {
+	start := c.pos
+	c.pos++ // "
+	for c.pos < len(c.data) {
+		switch b := c.data[c.pos]; {
+		case b == '"':
+			c.pos++
+			return c.data[start:c.pos], escaped, nil
+		case b == '\\':
+			escaped = true
+			c.pos++
+			if c.pos >= len(c.data) {
+				return nil, false, c.syntax("a string")
+			}
+			switch c.data[c.pos] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				c.pos++
+			case 'u':
+				if c.pos+5 > len(c.data) || !isHex4(c.data[c.pos+1:c.pos+5]) {
+					return nil, false, c.syntax("a string escape")
+				}
+				c.pos += 5
+			default:
+				return nil, false, c.syntax("a string escape")
+			}
+		case b < 0x20:
+			return nil, false, c.syntax("a string")
+		default:
+			c.pos++
+		}
+	}
+	return nil, false, c.syntax("a string")
+}
+
+func isHex4(b []byte) bool {
+	for _, x := range b {
+		if !('0' <= x && x <= '9' || 'a' <= x && x <= 'f' || 'A' <= x && x <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *checker) number() error {
+	start := c.pos
+	if c.data[c.pos] == '-' {
+		c.pos++
+	}
+	digits := func() int {
+		n := 0
+		for c.pos < len(c.data) && c.data[c.pos] >= '0' && c.data[c.pos] <= '9' {
+			c.pos++
+			n++
+		}
+		return n
+	}
+	if c.pos < len(c.data) && c.data[c.pos] == '0' {
+		c.pos++
+	} else if digits() == 0 {
+		return c.syntax("a number")
+	}
+	if c.pos < len(c.data) && c.data[c.pos] == '.' {
+		c.pos++
+		if digits() == 0 {
+			return c.syntax("a number")
+		}
+	}
+	if c.pos < len(c.data) && (c.data[c.pos] == 'e' || c.data[c.pos] == 'E') {
+		c.pos++
+		if c.pos < len(c.data) && (c.data[c.pos] == '+' || c.data[c.pos] == '-') {
+			c.pos++
+		}
+		if digits() == 0 {
+			return c.syntax("a number")
+		}
+	}
+	if c.pos-start > maxNumberLen {
+		return fmt.Errorf("%w: a number at byte %d is %d characters long", errBadJSON, start, c.pos-start)
+	}
+	return nil
+}
+
+// maxNumberLen bounds a JSON number literal; no field ChargeDesk sends needs
+// more, and a longer one can only be an attempt to cost time.
+const maxNumberLen = 64
+
+// keySet remembers an object's keys, compared without regard to ASCII case
+// (encoding/json matches struct fields that way). Small objects are scanned
+// linearly without allocating; large ones switch to a map so a hostile object
+// with many keys costs linear time.
+type keySet struct {
+	small [16][]byte
+	n     int
+	large map[string]struct{}
+}
+
+func (s *keySet) add(key []byte) bool {
+	if s.large == nil && s.n < len(s.small) {
+		for _, k := range s.small[:s.n] {
+			if bytes.EqualFold(k, key) {
+				return false
+			}
+		}
+		s.small[s.n] = key
+		s.n++
+		return true
+	}
+	if s.large == nil {
+		s.large = make(map[string]struct{}, 2*len(s.small))
+		for _, k := range s.small[:s.n] {
+			s.large[string(bytes.ToLower(k))] = struct{}{}
+		}
+	}
+	lk := string(bytes.ToLower(key))
+	if _, dup := s.large[lk]; dup {
+		return false
+	}
+	s.large[lk] = struct{}{}
+	return true
+}
+
+// truncate returns b as a string of at most n bytes, marked when cut.
+func truncate(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return string(b[:n]) + "..."
+}

@@ -1,0 +1,96 @@
+package chargedesk
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// Locker serializes actions on one charge or subscription: the handler holds
+// a lock named after each object a webhook acts on ("charge:ch_123",
+// "subscription:sub_9") for as long as the Gateway works on it, so two agents
+// (or a double click) cannot refund the same charge at once, while actions on
+// different objects run in parallel. A cancel with a refund holds both of its
+// objects' locks, taken in sorted order so two webhooks cannot deadlock.
+//
+// The default, [NewMemoryLocker], serves one process. A deployment with
+// several instances behind a load balancer needs a Locker they share (a
+// database advisory lock, Redis, etcd).
+type Locker interface {
+	// Lock blocks until it holds the lock named key, or until ctx is done,
+	// when it returns ctx's error. The returned function releases the lock;
+	// it is called exactly once.
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+}
+
+// MemoryLocker is an in-process [Locker]. Its zero value is not ready: use
+// [NewMemoryLocker]. Locks are forgotten once nobody holds or awaits them, so
+// memory grows with the actions in flight, not with the objects ever seen.
+type MemoryLocker struct {
+	mu    sync.Mutex
+	locks map[string]*memLock
+}
+
+type memLock struct {
+	token chan struct{} // holds one value while the lock is free
+	refs  int           // holders and waiters
+}
+
+// NewMemoryLocker returns an empty MemoryLocker.
+func NewMemoryLocker() *MemoryLocker {
+	return &MemoryLocker{locks: map[string]*memLock{}}
+}
+
+// Lock implements [Locker].
+func (m *MemoryLocker) Lock(ctx context.Context, key string) (func(), error) {
+	m.mu.Lock()
+	l := m.locks[key]
+	if l == nil {
+		l = &memLock{token: make(chan struct{}, 1)}
+		l.token <- struct{}{}
+		m.locks[key] = l
+	}
+	l.refs++
+	m.mu.Unlock()
+
+	select {
+	case <-l.token:
+		var once sync.Once
+		return func() { once.Do(func() { l.token <- struct{}{}; m.release(key, l) }) }, nil
+	case <-ctx.Done():
+		m.release(key, l)
+		return nil, ctx.Err()
+	}
+}
+
+func (m *MemoryLocker) release(key string, l *memLock) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l.refs--
+	if l.refs == 0 {
+		delete(m.locks, key)
+	}
+}
+
+// lockAll takes the locks named by keys in sorted order, without repeats,
+// and returns the function that releases them all.
+func lockAll(ctx context.Context, locker Locker, keys []string) (func(), error) {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	unlocks := make([]func(), 0, len(keys))
+	release := func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+	for _, k := range keys {
+		unlock, err := locker.Lock(ctx, k)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		unlocks = append(unlocks, unlock)
+	}
+	return release, nil
+}

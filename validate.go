@@ -1,0 +1,183 @@
+package chargedesk
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// newValidator builds the one validator a Handler uses: rules come from the
+// request types' `validate` tags, and errors name fields by their JSON names.
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	// Registration fails only for an empty tag or a nil function.
+	_ = v.RegisterValidation("currency", func(fl validator.FieldLevel) bool {
+		return validCurrency(fl.Field().String())
+	})
+	return v
+}
+
+func validCurrency(code string) bool {
+	_, ok := currencyScale(code)
+	return ok
+}
+
+// invalid returns the 422 refusal with msg for the agent.
+func invalid(format string, args ...any) error {
+	return &requestError{status: http.StatusUnprocessableEntity, message: fmt.Sprintf(format, args...), outcome: OutcomeInvalid}
+}
+
+// validateStruct runs the tag rules and words the first failure for the
+// agent, naming the field by its JSON path ("plans[0].quantity").
+func validateStruct(v *validator.Validate, req any) error {
+	err := v.Struct(req)
+	if err == nil {
+		return nil
+	}
+	var fields validator.ValidationErrors
+	if !errors.As(err, &fields) || len(fields) == 0 {
+		return invalid("The webhook could not be validated: %v", err)
+	}
+	fe := fields[0]
+	name := fe.Namespace()
+	if _, rest, ok := strings.Cut(name, "."); ok {
+		name = rest // drop the request type's name
+	}
+	switch fe.Tag() {
+	case "required":
+		return invalid("%s is required.", name)
+	case "required_unless":
+		return invalid("%s is required when %s.", name, describeUnless(fe.Param()))
+	case "oneof":
+		return invalid("%s must be one of %s, not %q.", name, strings.ReplaceAll(fe.Param(), " ", ", "), fmt.Sprint(fe.Value()))
+	case "min":
+		if fe.Kind() == reflect.Slice {
+			return invalid("%s must list at least %s.", name, fe.Param())
+		}
+		return invalid("%s must be at least %s, not %v.", name, fe.Param(), fe.Value())
+	case "currency":
+		return invalid("%s %q is not an ISO 4217 currency code.", name, fmt.Sprint(fe.Value()))
+	}
+	return invalid("%s is not valid (%s).", name, fe.Tag())
+}
+
+func describeUnless(param string) string {
+	field, value, _ := strings.Cut(param, " ")
+	return fmt.Sprintf("%s is not %s", strings.ToLower(field), value)
+}
+
+// checkCharge applies the money rules to a charge ChargeDesk sent: amounts
+// not negative, no finer than the currency, and no more refunded than paid.
+func checkCharge(field string, c *Charge) error {
+	if c == nil {
+		return nil
+	}
+	scale, _ := currencyScale(c.Currency) // the currency tag has checked it
+	for _, a := range []struct {
+		name string
+		v    Amount
+	}{{"amount", c.Amount}, {"amount_refunded", c.AmountRefunded}, {"added_tax", c.AddedTax}} {
+		if err := checkPayloadAmount(field+"."+a.name, a.v, scale, c.Currency); err != nil {
+			return err
+		}
+	}
+	if c.AmountRefunded.Cmp(c.Amount.Decimal) > 0 {
+		return invalid("%s.amount_refunded (%s) is more than %s.amount (%s).", field, c.AmountRefunded, field, c.Amount)
+	}
+	return nil
+}
+
+// checkSubscription applies the money rules to a subscription.
+func checkSubscription(field string, s *Subscription) error {
+	if s == nil {
+		return nil
+	}
+	scale, known := currencyScale(s.Currency)
+	if !known {
+		scale = -1
+	}
+	for _, a := range []struct {
+		name string
+		v    Amount
+	}{{"amount", s.Amount}, {"setup_amount", s.SetupAmount}} {
+		if err := checkPayloadAmount(field+"."+a.name, a.v, scale, s.Currency); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPayloadAmount refuses a negative amount, or one with more decimal
+// places than the currency allows (scale < 0: currency unknown, not checked).
+func checkPayloadAmount(field string, a Amount, scale int32, currency string) error {
+	if a.IsNeg() {
+		return invalid("%s must not be negative, not %s.", field, a)
+	}
+	if scale >= 0 {
+		if err := checkScale(a, scale, currency); err != nil {
+			return invalid("%s %s.", field, err)
+		}
+	}
+	return nil
+}
+
+// msgRefundTooLarge is ChargeDesk's own wording for this refusal.
+const msgRefundTooLarge = "Refund amount was greater than amount remaining on charge."
+
+// checkRefund applies the rules of a refund: more than zero, no finer than
+// the currency, and no more than what remains on the charge.
+func checkRefund(r *RefundRequest) error {
+	if err := checkCharge("charge", r.Charge); err != nil {
+		return err
+	}
+	if !r.RefundAmount.IsPos() {
+		return invalid("refund_amount must be more than 0, not %s.", r.RefundAmount)
+	}
+	scale, _ := currencyScale(r.Charge.Currency)
+	if err := checkScale(r.RefundAmount, scale, r.Charge.Currency); err != nil {
+		return invalid("refund_amount %s.", err)
+	}
+	remaining, err := r.Charge.Amount.Sub(r.Charge.AmountRefunded.Decimal)
+	if err != nil || r.RefundAmount.Cmp(remaining) > 0 {
+		return invalid(msgRefundTooLarge)
+	}
+	return nil
+}
+
+// validateRequest checks a decoded request of any action.
+func validateRequest(v *validator.Validate, req any) error {
+	if err := validateStruct(v, req); err != nil {
+		return err
+	}
+	switch r := req.(type) {
+	case *RefundRequest:
+		return checkRefund(r)
+	case *CaptureRequest:
+		return checkCharge("charge", r.Charge)
+	case *VoidRequest:
+		return checkCharge("charge", r.Charge)
+	case *PaymentRequest:
+		return checkCharge("charge", r.Charge)
+	case *CancelRequest:
+		if err := checkSubscription("subscription", r.Subscription); err != nil {
+			return err
+		}
+		return checkCharge("charge", r.Charge)
+	case *ReactivateRequest:
+		return checkSubscription("subscription", r.Subscription)
+	case *EditPlansRequest:
+		return checkSubscription("subscription", r.Subscription)
+	}
+	return nil
+}
