@@ -60,7 +60,9 @@ func formToJSON(body []byte) ([]byte, error) {
 // bracketPath splits "plans[0][product_id]" into [plans 0 product_id]; an
 // empty last segment ("methods[]") is kept as "" and means append.
 func bracketPath(key string) ([]string, error) {
-	bad := func() error { return fmt.Errorf("%w: the form field %q has malformed brackets", errBadJSON, truncate([]byte(key), 60)) }
+	bad := func() error {
+		return fmt.Errorf("%w: the form field %q has malformed brackets", errBadJSON, truncate([]byte(key), 60))
+	}
 	name, rest, hasBracket := strings.Cut(key, "[")
 	if name == "" {
 		return nil, bad()
