@@ -123,7 +123,7 @@ func (p *gatewayPanic) Error() string { return fmt.Sprintf("gateway panicked: %v
 // still holds its objects until it returns, and its late outcome is logged
 // for an operator to reconcile.
 func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKey string, unlock func()) (any, error) {
-	log := zerolog.Ctx(ctx)
+	log := stateFrom(ctx).log
 	gl := log.With().Logger() // the gateway's own copy: it may outlive this request
 	gctx := gl.WithContext(ctx)
 	charge, sub := objects(req)

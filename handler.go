@@ -346,12 +346,9 @@ func (h *Handler) serveAction(action Action) http.HandlerFunc {
 		start := time.Now()
 		ctx := r.Context()
 		stateFrom(ctx).action = action
-		ctx, own := h.requestLogger(ctx)
+		ctx, log, own := h.requestLogger(ctx)
+		stateFrom(ctx).log = log
 		r = r.WithContext(ctx)
-		// Every update goes through this one pointer: zerolog's WithContext
-		// stores a copy whose buffer aliases the original's, so two copies
-		// appending fields would overwrite each other.
-		log := zerolog.Ctx(ctx)
 		log.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("action", string(action)) })
 		if own {
 			defer func() { h.logOwnLine(log, r, start) }()
@@ -432,15 +429,24 @@ func (h *Handler) process(ctx context.Context, action Action, r *http.Request, l
 	return h.callGateway(ctx, action, req, key, unlock)
 }
 
-// requestLogger returns ctx with the request's logger: the one middleware
-// put there or, failing that, a new one from the handler's logger, in which
-// case own is true and serveAction writes the webhook's log line itself.
-func (h *Handler) requestLogger(ctx context.Context) (context.Context, bool) {
-	if zerolog.Ctx(ctx) != zerolog.Ctx(context.Background()) {
-		return ctx, false
+// requestLogger returns ctx with the request's logger, and a pointer to it
+// through which every field is added: zerolog's WithContext stores a copy
+// whose buffer aliases the original's, so two copies appending fields would
+// overwrite each other. The logger is the one middleware put in ctx or,
+// failing that, a new one from the handler's logger, in which case own is
+// true and serveAction writes the webhook's log line itself. It is never
+// zerolog's process-wide DefaultContextLogger, which must not be mutated.
+func (h *Handler) requestLogger(ctx context.Context) (context.Context, *zerolog.Logger, bool) {
+	fallback := zerolog.Ctx(context.Background())
+	if l := zerolog.Ctx(ctx); l != fallback {
+		return ctx, l, false
 	}
 	l := h.logger.With().Logger()
-	return l.WithContext(ctx), true
+	ctx = l.WithContext(ctx)
+	if stored := zerolog.Ctx(ctx); stored != fallback {
+		return ctx, stored, true
+	}
+	return ctx, &l, true // a disabled logger, which zerolog does not store
 }
 
 func (h *Handler) logOwnLine(log *zerolog.Logger, r *http.Request, start time.Time) {
@@ -518,7 +524,18 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	st := stateFrom(r.Context())
 	status, message, outcome := errorAnswer(st.action, err)
 	st.outcome = outcome
-	zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context {
+	log := st.log
+	if log == nil {
+		// Before an action ran (404, 405): the middleware's logger, if any.
+		if l := zerolog.Ctx(r.Context()); l != zerolog.Ctx(context.Background()) {
+			log = l
+		}
+	}
+	if log == nil {
+		jsonerr.Write(w, status, message)
+		return
+	}
+	log.UpdateContext(func(c zerolog.Context) zerolog.Context {
 		c = c.Str("outcome", string(outcome)).Str("agent_error", message)
 		var ae *AgentError
 		var re *requestError

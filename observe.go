@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Outcome classifies how a webhook ended, for metrics and logs.
@@ -72,6 +74,7 @@ func outcomeForStatus(status int) Outcome {
 type requestState struct {
 	action  Action
 	outcome Outcome
+	log     *zerolog.Logger // the request's logger, once an action runs
 }
 
 type stateKey struct{}
