@@ -87,17 +87,20 @@ func annotate(log *zerolog.Logger, req any) {
 				c = c.Str("customer_id", sub.CustomerID)
 			}
 		}
+		// annotate runs before validation: the charge may be missing.
 		switch r := req.(type) {
 		case *RefundRequest:
-			c = c.Str("amount", r.RefundAmount.String()).Str("currency", r.Charge.Currency).
-				Str("action_reason", r.ActionReason)
+			c = c.Str("amount", r.RefundAmount.String()).Str("action_reason", r.ActionReason)
+			if charge != nil {
+				c = c.Str("currency", charge.Currency)
+			}
 		case *CancelRequest:
 			c = c.Str("cancel_action", string(r.Action)).Str("refund", string(r.Refund)).
 				Str("action_reason", r.ActionReason)
-		case *CaptureRequest:
-			c = c.Str("amount", r.Charge.Amount.String()).Str("currency", r.Charge.Currency)
-		case *PaymentRequest:
-			c = c.Str("amount", r.Charge.Amount.String()).Str("currency", r.Charge.Currency)
+		case *CaptureRequest, *PaymentRequest:
+			if charge != nil {
+				c = c.Str("amount", charge.Amount.String()).Str("currency", charge.Currency)
+			}
 		}
 		return c
 	})
@@ -128,7 +131,14 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 	gctx := gl.WithContext(ctx)
 	charge, sub := objects(req)
 
-	var abandoned atomic.Bool
+	// state settles who reports the outcome: whichever of the gateway's
+	// goroutine (finished) and the waiting caller (abandoned) moves it first.
+	const (
+		running int32 = iota
+		finished
+		abandoned
+	)
+	var state atomic.Int32
 	done := make(chan outcome, 1)
 	go func() {
 		var out outcome
@@ -137,10 +147,11 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 				out = outcome{err: &gatewayPanic{value: p, stack: debug.Stack()}}
 			}
 			unlock()
-			if abandoned.Load() {
-				logLate(&gl, out)
+			if state.CompareAndSwap(running, finished) {
+				done <- out
+				return
 			}
-			done <- out
+			logLate(&gl, action, out)
 		}()
 		answer, err := h.invoke(gctx, action, req)
 		if err == nil {
@@ -158,34 +169,42 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 
 	select {
 	case out := <-done:
-		if p, ok := out.err.(*gatewayPanic); ok {
-			if p.value == http.ErrAbortHandler {
-				panic(http.ErrAbortHandler)
-			}
-			log.Error().Interface("panic", p.value).Str("stack", string(p.stack)).Msg("panic in gateway")
-		}
-		return out.answer, out.err
+		return h.gatewayOutcome(log, out)
 	case <-ctx.Done():
-		abandoned.Store(true)
-		// The goroutine may have finished between the deadline and the
-		// flag; then its outcome is here and is still the truth.
-		select {
-		case out := <-done:
-			return out.answer, out.err
-		default:
+		if !state.CompareAndSwap(running, abandoned) {
+			// The gateway finished as the deadline passed: its outcome is
+			// on its way and is still the truth.
+			return h.gatewayOutcome(log, <-done)
 		}
 		return nil, fmt.Errorf("gateway %s: %w", action, ctx.Err())
 	}
 }
 
+// gatewayOutcome returns the gateway's outcome to the caller, logging a
+// panic with its stack; http.ErrAbortHandler is panicked again, for net/http.
+func (h *Handler) gatewayOutcome(log *zerolog.Logger, out outcome) (any, error) {
+	if p, ok := out.err.(*gatewayPanic); ok {
+		if p.value == http.ErrAbortHandler {
+			panic(http.ErrAbortHandler)
+		}
+		log.Error().Interface("panic", p.value).Str("stack", string(p.stack)).Msg("panic in gateway")
+	}
+	return out.answer, out.err
+}
+
 // logLate reports an outcome that arrived after the agent was told it was
-// unknown.
-func logLate(log *zerolog.Logger, out outcome) {
+// unknown: late_outcome is what the agent would have been told (success,
+// refused, error, ...), with the gateway's answer or error.
+func logLate(log *zerolog.Logger, action Action, out outcome) {
 	ev := log.Error().Bool("late", true)
 	if out.err != nil {
-		ev = ev.AnErr("late_error", out.err)
+		_, message, oc := errorAnswer(action, out.err)
+		ev = ev.Str("late_outcome", string(oc)).Str("late_agent_error", message).AnErr("late_error", out.err)
+		if p, ok := out.err.(*gatewayPanic); ok {
+			ev = ev.Str("stack", string(p.stack))
+		}
 	} else {
-		ev = ev.Interface("late_answer", out.answer).Str("late_outcome", "success")
+		ev = ev.Str("late_outcome", string(OutcomeSuccess)).Interface("late_answer", out.answer)
 	}
 	ev.Msg("gateway finished after the agent was told the outcome is unknown; reconcile this action")
 }

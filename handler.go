@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"os"
 	"strings"
@@ -129,6 +130,8 @@ type Handler struct {
 	headers   []headerRule
 	routes    map[Action]*route
 	chain     http.Handler
+	mux       *chi.Mux
+	actions   map[string]Action // chi pattern -> its action, for Observe
 	maxBody   int64
 	timeout   time.Duration
 	window    time.Duration
@@ -171,6 +174,7 @@ func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
 		validate: newValidator(),
 		headers:  headers,
 		routes:   map[Action]*route{},
+		actions:  map[string]Action{},
 		maxBody:  cfg.MaxBodyBytes,
 		timeout:  cfg.Timeout,
 		window:   cfg.DuplicateWindow,
@@ -199,6 +203,11 @@ func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
 
 	base, err := basePath(cfg.BasePath)
 	if err != nil {
+		return nil, err
+	}
+	// Checked alone first, so that a bad placeholder in the Base Path is
+	// blamed on it rather than on the first action's path.
+	if _, err := buildRoute(base, "/", known, "BasePath"); err != nil {
 		return nil, err
 	}
 	mux := chi.NewRouter()
@@ -233,8 +242,10 @@ func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
 		h.hasFields = h.hasFields || len(rt.params) > 0
 		serve := h.serveAction(action)
 		mux.Post(rt.pattern, serve)
+		h.actions[rt.pattern] = action
 		if !strings.HasSuffix(rt.pattern, "/") {
 			mux.Post(rt.pattern+"/", serve) // a trailing slash is tolerated
+			h.actions[rt.pattern+"/"] = action
 		}
 	}
 
@@ -247,6 +258,7 @@ func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
 		chain = stack[i](chain)
 	}
 	h.chain = chain
+	h.mux = mux
 	return h, nil
 }
 
@@ -277,6 +289,9 @@ func basePath(raw string) (string, error) {
 	}
 	if strings.ContainsAny(p, "?#") {
 		return "", configErrorf("BasePath", "must not have a query or fragment: ChargeDesk appends each action's path to it")
+	}
+	if strings.Contains(p, "*") {
+		return "", configErrorf("BasePath", "must not contain *")
 	}
 	return strings.TrimRight(p, "/"), nil
 }
@@ -317,17 +332,24 @@ func buildRoute(base, path string, known map[string]bool, setting string) (*rout
 // Config.Observe, then runs the middleware stack and the action.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	st := &requestState{}
 	rec := &statusRecorder{ResponseWriter: w}
+	st := &requestState{rec: rec}
 	// A fresh route context: the handler matches the full path whether or
 	// not a parent chi router already routed part of it.
 	ctx := context.WithValue(r.Context(), chi.RouteCtxKey, chi.NewRouteContext())
 	ctx = context.WithValue(ctx, stateKey{}, st)
 	if h.observe != nil {
+		// The action is known before the middleware runs, so an answer
+		// middleware gives (a 413 from BodyLimit) is reported with it.
+		st.action = h.actions[h.mux.Find(chi.NewRouteContext(), r.Method, routePath(r))]
+		panicked := true
 		defer func() {
 			status := rec.status
 			if status == 0 {
 				status = http.StatusOK
+				if panicked { // a panic middleware let through (http.ErrAbortHandler)
+					status = http.StatusInternalServerError
+				}
 			}
 			outcome := st.outcome
 			if outcome == "" {
@@ -335,8 +357,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			h.observe(Event{Action: st.action, Outcome: outcome, Status: status, Duration: time.Since(start)})
 		}()
+		h.chain.ServeHTTP(rec, r.WithContext(ctx))
+		panicked = false
+		return
 	}
 	h.chain.ServeHTTP(rec, r.WithContext(ctx))
+}
+
+// routePath is the path chi routes r by.
+func routePath(r *http.Request) string {
+	p := r.URL.RawPath
+	if p == "" {
+		p = r.URL.Path
+	}
+	if p == "" {
+		p = "/"
+	}
+	return p
 }
 
 // serveAction returns the handler of one action: it reads top to bottom as
@@ -365,6 +402,7 @@ func (h *Handler) serveAction(action Action) http.HandlerFunc {
 			return
 		}
 		stateFrom(ctx).outcome = OutcomeSuccess
+		log.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("outcome", string(OutcomeSuccess)) })
 		writeJSON(w, http.StatusOK, answer)
 	}
 }
@@ -390,7 +428,7 @@ func (h *Handler) process(ctx context.Context, action Action, r *http.Request, l
 	if err != nil {
 		return nil, &requestError{status: http.StatusBadRequest, message: sentence(err), outcome: OutcomeInvalid, err: err}
 	}
-	if h.hasFields && !h.templatesMatch(action, r, body) {
+	if h.hasFields && !h.templatesMatch(action, r, payloadJSON(r.Header.Get("Content-Type"), body)) {
 		return nil, unauthorized("a templated header or the Base Path did not match the payload")
 	}
 	req := env.request(action, Raw{Body: body, Header: r.Header})
@@ -422,7 +460,7 @@ func (h *Handler) process(ctx context.Context, action Action, r *http.Request, l
 		if seen {
 			return nil, &requestError{status: http.StatusConflict, outcome: OutcomeDuplicate, message: fmt.Sprintf(
 				"An identical action was just processed for this %s. If it is really meant to happen twice, repeat it after %s.",
-				objectNoun(action), h.window.Round(time.Second))}
+				objectNoun(action), roundWindow(h.window))}
 		}
 	}
 	released = true
@@ -450,8 +488,19 @@ func (h *Handler) requestLogger(ctx context.Context) (context.Context, *zerolog.
 }
 
 func (h *Handler) logOwnLine(log *zerolog.Logger, r *http.Request, start time.Time) {
-	st := stateFrom(r.Context())
-	log.Info().Str("method", r.Method).Str("path", r.URL.Path).Str("outcome", string(st.outcome)).
+	// The outcome is already among the logger's fields.
+	status := http.StatusOK
+	if rec := stateFrom(r.Context()).rec; rec != nil && rec.status != 0 {
+		status = rec.status
+	}
+	level := zerolog.InfoLevel
+	switch {
+	case status >= 500:
+		level = zerolog.ErrorLevel
+	case status >= 400:
+		level = zerolog.WarnLevel
+	}
+	log.WithLevel(level).Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
 		Dur("duration", time.Since(start)).Msg("webhook")
 }
 
@@ -469,6 +518,17 @@ func (h *Handler) staticHeadersMatch(hdr http.Header) bool {
 		}
 	}
 	return ok
+}
+
+// payloadJSON returns the body as the JSON object placeholders are looked
+// up in: a form body converted as decodeBody converts it.
+func payloadJSON(contentType string, body []byte) []byte {
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "application/x-www-form-urlencoded" {
+		if js, err := formToJSON(body); err == nil {
+			return js
+		}
+	}
+	return body
 }
 
 // templatesMatch checks the templated headers and the Base Path's
@@ -583,6 +643,15 @@ func sentence(err error) string {
 		s += "."
 	}
 	return s
+}
+
+// roundWindow is the duplicate window as the agent reads it: whole seconds,
+// unless it is shorter than one.
+func roundWindow(d time.Duration) time.Duration {
+	if r := d.Round(time.Second); r > 0 {
+		return r
+	}
+	return d
 }
 
 func objectNoun(action Action) string {

@@ -75,6 +75,7 @@ type requestState struct {
 	action  Action
 	outcome Outcome
 	log     *zerolog.Logger // the request's logger, once an action runs
+	rec     *statusRecorder // the answer's status, as ServeHTTP saw it
 }
 
 type stateKey struct{}

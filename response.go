@@ -196,10 +196,10 @@ type ProductUpdate struct {
 func ChargeRefunded(amount, totalRefunded Amount) *ChargeUpdate {
 	status := ChargeStatusPartiallyRefunded
 	switch {
+	case totalRefunded.IsZero(): // first: a free charge with nothing refunded is paid
+		status = ChargeStatusPaid
 	case totalRefunded.Cmp(amount.Decimal) >= 0:
 		status = ChargeStatusRefunded
-	case totalRefunded.IsZero():
-		status = ChargeStatusPaid
 	}
 	return &ChargeUpdate{Status: status, AmountRefunded: &totalRefunded}
 }
