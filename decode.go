@@ -48,7 +48,7 @@ func decodeEnvelope(body []byte) (*envelope, error) {
 func decodeError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		field := te.Field
+		field := strings.ReplaceAll(te.Field, ".[", "[")
 		if field == "" {
 			field = "body"
 		}
@@ -236,7 +236,7 @@ func (b flexBool) MarshalJSON() ([]byte, error) { return strconv.AppendBool(nil,
 
 // unixTime is a time ChargeDesk sends as unix seconds (a number or numeric
 // string). 0, "" and null mean unset and decode to the zero time.Time. An
-// RFC 3339 string is accepted too.
+// RFC 3339 string within the same range is accepted too, and made UTC.
 type unixTime time.Time
 
 // maxUnix is the last second of year 9999.
@@ -260,10 +260,12 @@ func (t *unixTime) UnmarshalJSON(raw []byte) error {
 		}
 		if strings.ContainsAny(text, "T:") {
 			v, err := time.Parse(time.RFC3339Nano, text)
-			if err != nil {
+			// The range is the unix one, so that the time encodes as a
+			// timestamp this decoder accepts back.
+			if err != nil || v.Unix() < -maxUnix || v.Unix() > maxUnix {
 				return typeError(raw, "a unix timestamp or RFC 3339 time", t)
 			}
-			*t = unixTime(v)
+			*t = unixTime(v.UTC())
 			return nil
 		}
 	case '[', '{', 't', 'f':
@@ -410,22 +412,21 @@ func (p *flexPlans) UnmarshalJSON(raw []byte) error {
 	case 'n':
 		*p = nil
 		return nil
-	case '[':
-		var plans []Plan
-		if err := json.Unmarshal(raw, &plans); err != nil {
-			return err
+	case '[', '{':
+		var values []json.RawMessage
+		var err error
+		if raw[0] == '[' {
+			err = json.Unmarshal(raw, &values)
+		} else {
+			values, err = objectValues(raw)
 		}
-		*p = plans
-		return nil
-	case '{':
-		values, err := objectValues(raw)
 		if err != nil {
 			return typeError(raw, "a list of plans", p)
 		}
 		plans := make([]Plan, len(values))
 		for i, v := range values {
 			if err := plans[i].UnmarshalJSON(v); err != nil {
-				return err
+				return indexError(err, i)
 			}
 		}
 		*p = plans
@@ -434,13 +435,30 @@ func (p *flexPlans) UnmarshalJSON(raw []byte) error {
 	return typeError(raw, "a list of plans", p)
 }
 
+// indexError puts a list index into the field path of a decoding error, so
+// it reads plans[1].quantity rather than plans.quantity.
+func indexError(err error, i int) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	field := fmt.Sprintf("[%d]", i)
+	if te.Field != "" {
+		field += "." + te.Field
+	}
+	return &json.UnmarshalTypeError{Value: te.Value, Type: te.Type, Offset: te.Offset, Field: field}
+}
+
 // decodeObject decodes a JSON object into the overlay w, whose fields point
 // into the public struct being decoded. [] and {} (PHP's empty array) decode
-// as an empty object.
+// as an empty object, and null (a plan entry of null, or json.Unmarshal of
+// null into a Charge value) leaves the struct as the caller reset it.
 func decodeObject(raw []byte, w any, what string) error {
 	switch raw[0] {
 	case '{':
 		return json.Unmarshal(raw, w)
+	case 'n':
+		return nil
 	case '[':
 		if isEmptyPHPArray(raw) {
 			return nil

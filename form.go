@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // decodeBody decodes a webhook body: JSON unless the Content-Type says the
@@ -45,6 +46,11 @@ func formToJSON(body []byte) ([]byte, error) {
 		value, err2 := url.QueryUnescape(rawValue)
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("%w: the form field %q is not properly URL-encoded", errBadJSON, truncate([]byte(rawKey), 60))
+		}
+		// json.Marshal would silently turn invalid UTF-8 into U+FFFD; a JSON
+		// body with it is refused, so a form body is too.
+		if !utf8.ValidString(key) || !utf8.ValidString(value) {
+			return nil, fmt.Errorf("%w: the form field %q is not valid UTF-8", errBadJSON, truncate([]byte(rawKey), 60))
 		}
 		path, err := bracketPath(key)
 		if err != nil {

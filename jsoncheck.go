@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -268,8 +269,8 @@ func (c *checker) number() error {
 // more, and a longer one can only be an attempt to cost time.
 const maxNumberLen = 64
 
-// keySet remembers an object's keys, compared without regard to ASCII case
-// (encoding/json matches struct fields that way). Small objects are scanned
+// keySet remembers an object's keys, compared without regard to case as
+// encoding/json folds it when it matches struct fields. Small objects are scanned
 // linearly without allocating; large ones switch to a map so a hostile object
 // with many keys costs linear time.
 type keySet struct {
@@ -292,15 +293,31 @@ func (s *keySet) add(key []byte) bool {
 	if s.large == nil {
 		s.large = make(map[string]struct{}, 2*len(s.small))
 		for _, k := range s.small[:s.n] {
-			s.large[string(bytes.ToLower(k))] = struct{}{}
+			s.large[foldKey(k)] = struct{}{}
 		}
 	}
-	lk := string(bytes.ToLower(key))
+	lk := foldKey(key)
 	if _, dup := s.large[lk]; dup {
 		return false
 	}
 	s.large[lk] = struct{}{}
 	return true
+}
+
+// foldKey maps key to one spelling shared by every key bytes.EqualFold (and
+// so encoding/json) treats as equal to it: each rune becomes the smallest of
+// its case-folding orbit. bytes.ToLower is not enough: "ſ" (U+017F) and the
+// Kelvin sign fold to "s" and "k" but are their own lower case.
+func foldKey(key []byte) string {
+	out := make([]byte, 0, len(key))
+	for _, r := range string(key) {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		out = utf8.AppendRune(out, least)
+	}
+	return string(out)
 }
 
 // truncate returns b as a string of at most n bytes, marked when cut.

@@ -63,7 +63,10 @@ func validateStruct(v *validator.Validate, req any) error {
 		return invalid("%s must be one of %s, not %q.", name, strings.ReplaceAll(fe.Param(), " ", ", "), fmt.Sprint(fe.Value()))
 	case "min":
 		if fe.Kind() == reflect.Slice {
-			return invalid("%s must list at least %s.", name, fe.Param())
+			if fe.Param() == "1" {
+				return invalid("%s must not be empty.", name)
+			}
+			return invalid("%s must list at least %s entries.", name, fe.Param())
 		}
 		return invalid("%s must be at least %s, not %v.", name, fe.Param(), fe.Value())
 	case "currency":
