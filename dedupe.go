@@ -19,6 +19,8 @@ import (
 // The default, [NewMemoryDuplicateStore], serves one process; a deployment
 // with several instances needs one they share. The handler consults it while
 // holding the objects' locks, so Seen and Remember of one key never race.
+// An error from Seen answers 503 without calling the Gateway; an error from
+// Remember is logged, and the action, already performed, still answers 200.
 type DuplicateStore interface {
 	// Seen reports whether key was remembered and has not expired.
 	Seen(ctx context.Context, key string) (bool, error)

@@ -42,7 +42,12 @@ const (
 )
 
 // Event describes one webhook once it is answered; Config.Observe receives
-// it. Action is "" when the path matched no action.
+// it, exactly once per webhook, whatever answered it (the handler, or a
+// middleware such as BodyLimit). Action is the action routed to by the path,
+// "" when the path and method matched none. Status is the HTTP status sent;
+// a webhook aborted with http.ErrAbortHandler before anything was sent is
+// reported as 500 with OutcomeError. Duration runs from ServeHTTP's start to
+// the answer, middleware and lock waits included.
 type Event struct {
 	Action   Action
 	Outcome  Outcome

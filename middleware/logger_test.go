@@ -185,3 +185,48 @@ func TestLoggerFieldsStayInTheirRequest(t *testing.T) {
 		assert.Equal(t, line["request_id"], line["handler_saw"])
 	}
 }
+
+// TestLoggerRequestID checks the request id on the line and on the logger
+// the handler reaches through zerolog.Ctx: the incoming X-Request-Id when it
+// is well formed, a new one otherwise.
+func TestLoggerRequestID(t *testing.T) {
+	tests := []struct {
+		name     string
+		incoming string // "" sends none
+		want     string // "" expects a generated id
+	}{
+		{name: "incoming", incoming: "chargedesk-7f3a.1", want: "chargedesk-7f3a.1"},
+		{name: "none", incoming: ""},
+		{name: "malformed", incoming: `evil" injected="1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			h := RequestID(Logger(zerolog.New(&buf))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				zerolog.Ctx(r.Context()).Info().Msg("inside")
+			})))
+			req := httptest.NewRequest(http.MethodPost, "/", nil)
+			if tt.incoming != "" {
+				req.Header.Set(RequestIDHeader, tt.incoming)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+
+			id := rec.Header().Get(RequestIDHeader)
+			if tt.want != "" {
+				assert.Equal(t, tt.want, id)
+			} else {
+				assert.Regexp(t, generatedID, id)
+			}
+			lines := logLines(t, &buf)
+			require.Len(t, lines, 2)
+			assert.Equal(t, "inside", lines[0]["message"])
+			assert.Equal(t, id, lines[0]["request_id"], "the handler's logger carries the request id")
+			assert.Equal(t, "webhook", lines[1]["message"])
+			assert.Equal(t, id, lines[1]["request_id"])
+			if tt.incoming != "" && tt.want == "" {
+				assert.NotContains(t, buf.String(), "injected", "a malformed id is never logged")
+			}
+		})
+	}
+}

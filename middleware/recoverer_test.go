@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -120,4 +121,29 @@ func TestRecovererServer(t *testing.T) {
 			assert.JSONEq(t, panicBody, string(body))
 		}
 	}
+}
+
+// TestRecovererNeverLogsRequest checks that the panic line holds the panic
+// and the stack, never the request's headers, query or body.
+func TestRecovererNeverLogsRequest(t *testing.T) {
+	var buf bytes.Buffer
+	h := RequestID(Logger(zerolog.New(&buf))(Recoverer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		panic("gateway failed")
+	}))))
+	req := httptest.NewRequest(http.MethodPost, "/refund?key=query-secret",
+		strings.NewReader(`{"charge":{"customer_email":"jane@example.com"}}`))
+	req.Header.Set("Authorization", "Bearer header-secret-123456")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+
+	require.Equal(t, http.StatusInternalServerError, rec.Code)
+	lines := logLines(t, &buf)
+	require.Len(t, lines, 2)
+	assert.Equal(t, "panic in webhook handler", lines[0]["message"])
+	out := buf.String()
+	for _, secret := range []string{"header-secret-123456", "query-secret", "jane@example.com", "customer_email"} {
+		assert.NotContains(t, out, secret)
+	}
+	assert.NotContains(t, rec.Body.String(), "gateway failed", "the panic value is not shown to the agent")
 }

@@ -1,0 +1,171 @@
+package chargedesk
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// SetClockForTest makes s read the time from now. It is compiled into test
+// binaries only, for the handler tests in package chargedesk_test.
+func (s *MemoryDuplicateStore) SetClockForTest(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
+// fakeClock is a clock that moves only when told to.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestMemoryDuplicateStore(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s := NewMemoryDuplicateStore()
+	s.SetClockForTest(clock.Now)
+
+	steps := []struct {
+		name     string
+		advance  time.Duration
+		remember string
+		key      string
+		want     bool
+	}{
+		{name: "unknown key", key: "a", want: false},
+		{name: "just remembered", remember: "a", key: "a", want: true},
+		{name: "another key", key: "b", want: false},
+		{name: "within the window", advance: 59 * time.Second, key: "a", want: true},
+		{name: "a nanosecond before it ends", advance: time.Second - time.Nanosecond, key: "a", want: true},
+		{name: "when it ends", advance: time.Nanosecond, key: "a", want: false},
+		{name: "remembered again", remember: "a", key: "a", want: true},
+	}
+	for _, st := range steps {
+		clock.Advance(st.advance)
+		if st.remember != "" {
+			require.NoError(t, s.Remember(ctx, st.remember, time.Minute), st.name)
+		}
+		seen, err := s.Seen(ctx, st.key)
+		require.NoError(t, err, st.name)
+		assert.Equal(t, st.want, seen, st.name)
+	}
+}
+
+func TestMemoryDuplicateStoreForgetsExpired(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s := NewMemoryDuplicateStore()
+	s.SetClockForTest(clock.Now)
+
+	for i := range 100 {
+		require.NoError(t, s.Remember(ctx, fmt.Sprint("old", i), time.Minute))
+	}
+	clock.Advance(2 * time.Minute)
+	require.NoError(t, s.Remember(ctx, "new", time.Minute))
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	assert.Len(t, s.expires, 1, "expired keys are dropped as new ones arrive")
+	assert.Contains(t, s.expires, "new")
+}
+
+func TestMemoryDuplicateStoreConcurrent(t *testing.T) {
+	ctx := context.Background()
+	s := NewMemoryDuplicateStore()
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			key := fmt.Sprint("k", i%7)
+			assert.NoError(t, s.Remember(ctx, key, time.Minute))
+			seen, err := s.Seen(ctx, key)
+			assert.NoError(t, err)
+			assert.True(t, seen)
+		})
+	}
+	wg.Wait()
+}
+
+func TestDuplicateKey(t *testing.T) {
+	charge := func(id string) *Charge {
+		return &Charge{ChargeID: id, Currency: "USD", Amount: MustParseAmount("34.00")}
+	}
+	sub := func(id string) *Subscription { return &Subscription{SubscriptionID: id} }
+	refund := func(id, amount, reason string) *RefundRequest {
+		return &RefundRequest{Charge: charge(id), RefundAmount: MustParseAmount(amount), ActionReason: reason}
+	}
+	cancel := func(mode CancelAction, refund RefundMode, reason string) *CancelRequest {
+		return &CancelRequest{Action: mode, Refund: refund, ActionReason: reason, Subscription: sub("sub_1"), Charge: charge("ch_1")}
+	}
+	plans := func(p ...Plan) *EditPlansRequest { return &EditPlansRequest{Subscription: sub("sub_1"), Plans: p} }
+
+	type side struct {
+		action Action
+		req    any
+	}
+	tests := []struct {
+		name string
+		a, b side
+		same bool
+	}{
+		{name: "identical refunds", same: true,
+			a: side{ActionRefund, refund("ch_1", "1.00", "damaged")}, b: side{ActionRefund, refund("ch_1", "1.00", "damaged")}},
+		{name: "amount compared by value", same: true,
+			a: side{ActionRefund, refund("ch_1", "12.3", "r")}, b: side{ActionRefund, refund("ch_1", "12.30", "r")}},
+		{name: "other amount",
+			a: side{ActionRefund, refund("ch_1", "1.00", "r")}, b: side{ActionRefund, refund("ch_1", "2.00", "r")}},
+		{name: "other reason",
+			a: side{ActionRefund, refund("ch_1", "1.00", "damaged")}, b: side{ActionRefund, refund("ch_1", "1.00", "late")}},
+		{name: "other charge",
+			a: side{ActionRefund, refund("ch_1", "1.00", "r")}, b: side{ActionRefund, refund("ch_2", "1.00", "r")}},
+		{name: "capture and void of one charge",
+			a: side{ActionCapture, &CaptureRequest{Charge: charge("ch_1")}}, b: side{ActionVoid, &VoidRequest{Charge: charge("ch_1")}}},
+		{name: "identical captures", same: true,
+			a: side{ActionCapture, &CaptureRequest{Charge: charge("ch_1")}}, b: side{ActionCapture, &CaptureRequest{Charge: charge("ch_1")}}},
+		{name: "identical cancels", same: true,
+			a: side{ActionCancel, cancel(CancelImmediately, RefundFull, "r")}, b: side{ActionCancel, cancel(CancelImmediately, RefundFull, "r")}},
+		{name: "cancel with another refund mode",
+			a: side{ActionCancel, cancel(CancelImmediately, RefundFull, "r")}, b: side{ActionCancel, cancel(CancelImmediately, RefundPartial, "r")}},
+		{name: "cancel with another cancel mode",
+			a: side{ActionCancel, cancel(CancelImmediately, RefundNone, "r")}, b: side{ActionCancel, cancel(CancelSuspend, RefundNone, "r")}},
+		{name: "cancel and reactivate",
+			a: side{ActionCancel, cancel(CancelSuspend, RefundNone, "")}, b: side{ActionReactivate, &ReactivateRequest{Subscription: sub("sub_1")}}},
+		{name: "identical plans", same: true,
+			a: side{ActionEditPlans, plans(Plan{ProductID: "p1", Quantity: 1})}, b: side{ActionEditPlans, plans(Plan{ProductID: "p1", Quantity: 1})}},
+		{name: "other quantity",
+			a: side{ActionEditPlans, plans(Plan{ProductID: "p1", Quantity: 1})}, b: side{ActionEditPlans, plans(Plan{ProductID: "p1", Quantity: 2})}},
+		{name: "other plans",
+			a: side{ActionEditPlans, plans(Plan{ProductID: "p1", Quantity: 1})}, b: side{ActionEditPlans, plans(Plan{ProductID: "p2", Quantity: 1})}},
+		{name: "payment requests of other amounts",
+			a: side{ActionRequestPayment, &PaymentRequest{Charge: charge("ch_1")}},
+			b: side{ActionRequestPayment, &PaymentRequest{Charge: &Charge{ChargeID: "ch_1", Amount: MustParseAmount("35.00")}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ka, kb := duplicateKey(tt.a.action, tt.a.req), duplicateKey(tt.b.action, tt.b.req)
+			assert.Len(t, ka, 64, "a hex SHA-256 digest, which holds no customer data")
+			if tt.same {
+				assert.Equal(t, ka, kb)
+			} else {
+				assert.NotEqual(t, ka, kb)
+			}
+		})
+	}
+}
