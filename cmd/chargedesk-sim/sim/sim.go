@@ -1,0 +1,128 @@
+// Package sim is the chargedesk-sim command, as a package so that tests can
+// run it in-process. Its API is not stable: to build, send and read
+// webhooks in your own tests, use package chargedesktest.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/chargedesk/chargedesk-go"
+)
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+const usage = `chargedesk-sim plays ChargeDesk: it sends a Custom Integration webhook to
+your receiver and shows what the agent would see.
+
+Usage:
+  chargedesk-sim send <action> [flags]     send the example payload of an action
+  chargedesk-sim payload <action> [flags]  print the payload send would send
+  chargedesk-sim list                      list the actions and their paths
+
+Flags of send (payload takes --file, --set and --unset):
+  --url URL          the Base Path, as entered in ChargeDesk
+                     (default http://127.0.0.1:8080/chargedesk)
+  --path PATH        the action's path below the Base Path (default /<action>)
+  -H 'Name: value'   a header, as entered in ChargeDesk; repeatable
+  --file FILE        the JSON payload to send ("-" for stdin) instead of the
+                     documented example
+  --set path=value   change a payload field; repeatable, applied in order.
+                     A JSON literal is sent as such (5.00, true, null,
+                     "quoted text", {...}), anything else as a string:
+                     --set refund_amount=5.00 --set charge.status=authorized
+  --unset path       remove a payload field: --unset charge; repeatable
+  --json             print the outcome as JSON
+  --timeout D        give up waiting for the answer after D (default 10s)
+  -v                 print the request on stderr, header values masked
+
+The URL, the path and header values may hold {field} placeholders, filled
+from the payload as ChargeDesk fills them: -H 'X-Charge: {charge_id}'.
+
+Exit status: 0 when the action succeeded, 1 when it failed or no answer
+came, 2 when the command is wrong.
+`
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// Run runs the command line args (without the program's name) and returns
+// the exit status: 0 when the action succeeded, 1 when it failed or no
+// answer came, 2 when the command line is wrong.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "send":
+		var failed bool
+		failed, err = send(ctx, args[1:], stdin, stdout, stderr)
+		if err == nil && failed {
+			return exitFailed
+		}
+	case "payload":
+		err = payload(args[1:], stdin, stdout)
+	case "list":
+		if len(args) > 1 {
+			err = usagef("list takes no arguments")
+		} else {
+			list(stdout)
+		}
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = usagef("unknown command %q", args[0])
+	}
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "chargedesk-sim: %v\nRun 'chargedesk-sim help' for usage.\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "chargedesk-sim: %v\n", err)
+		return exitFailed
+	}
+}
+
+// list prints the actions, their default paths and what they ask.
+func list(w io.Writer) {
+	what := map[chargedesk.Action]string{
+		chargedesk.ActionRefund:         "refund part or all of a paid charge (refund_amount)",
+		chargedesk.ActionCapture:        "capture an authorized charge",
+		chargedesk.ActionVoid:           "void an authorized charge",
+		chargedesk.ActionCancel:         "cancel (cancel, cancel-immediately, cancel-period-end) or suspend a subscription",
+		chargedesk.ActionReactivate:     "reactivate a suspended or pending-cancellation subscription",
+		chargedesk.ActionEditPlans:      "replace a subscription's plans",
+		chargedesk.ActionRequestPayment: "ask the customer to pay a charge; answers redirect_url",
+	}
+	for _, a := range chargedesk.Actions() {
+		fmt.Fprintf(w, "%-16s %-17s %s\n", a, a.DefaultPath(), what[a])
+	}
+}
+
+// parseAction reads the action argument.
+func parseAction(s string) (chargedesk.Action, error) {
+	a := chargedesk.Action(strings.TrimPrefix(s, "/"))
+	if !a.Valid() {
+		return "", usagef("unknown action %q; the actions are %v", s, chargedesk.Actions())
+	}
+	return a, nil
+}

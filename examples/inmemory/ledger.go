@@ -1,0 +1,470 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/govalues/decimal"
+	"github.com/rs/zerolog"
+
+	"github.com/chargedesk/chargedesk-go"
+)
+
+// msgRefundTooLarge is ChargeDesk's own wording for a refund of more than
+// remains on the charge.
+const msgRefundTooLarge = "Refund amount was greater than amount remaining on charge."
+
+// ledger is the in-memory payment platform, and the chargedesk.Gateway that
+// acts on it. It is the source of truth: a charge or subscription it has not
+// seen yet is taken from the webhook's payload, and from then on its own
+// state decides, since ChargeDesk's copy may be stale. A real integration
+// replaces each method's body with calls to its platform's API.
+//
+// The handler never calls two methods for the same object at once; the
+// mutex guards the maps, which all objects share.
+type ledger struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	payBase string // pay links are payBase + id
+	charges map[string]*charge
+	subs    map[string]*subscription
+	links   map[string]*payLink
+}
+
+// charge is a charge as the platform keeps it.
+type charge struct {
+	id          string
+	currency    string
+	amount      chargedesk.Amount
+	refunded    chargedesk.Amount
+	status      chargedesk.ChargeStatus
+	description string
+	metadata    map[string]string
+	payLink     string
+}
+
+// subscription is a subscription as the platform keeps it.
+type subscription struct {
+	id          string
+	status      chargedesk.SubscriptionStatus
+	periodStart time.Time
+	periodEnd   time.Time
+	quantity    int
+	plans       []chargedesk.Plan
+}
+
+// payLink is a page where a customer pays a charge.
+type payLink struct {
+	id       string
+	chargeID string
+	amount   chargedesk.Amount
+	currency string
+	label    string
+	paid     bool
+}
+
+// newLedger returns an empty platform whose pay links start with payBase
+// ("http://127.0.0.1:8080/pay/").
+func newLedger(payBase string, now func() time.Time) *ledger {
+	return &ledger{
+		now:     now,
+		payBase: payBase,
+		charges: map[string]*charge{},
+		subs:    map[string]*subscription{},
+		links:   map[string]*payLink{},
+	}
+}
+
+// chargeOf returns the platform's charge for the payload's, adopting the
+// payload's copy the first time. Call with l.mu held.
+func (l *ledger) chargeOf(p *chargedesk.Charge) *charge {
+	if c, ok := l.charges[p.ChargeID]; ok {
+		return c
+	}
+	c := &charge{
+		id:          p.ChargeID,
+		currency:    strings.ToUpper(p.Currency),
+		amount:      p.Amount,
+		refunded:    p.AmountRefunded,
+		status:      p.Status,
+		description: p.Description,
+		metadata:    maps.Clone(p.Metadata),
+	}
+	if c.status == "" {
+		c.status = chargedesk.ChargeRefunded(c.amount, c.refunded).Status
+	}
+	l.charges[c.id] = c
+	return c
+}
+
+// subscriptionOf is chargeOf for subscriptions.
+func (l *ledger) subscriptionOf(p *chargedesk.Subscription) *subscription {
+	if s, ok := l.subs[p.SubscriptionID]; ok {
+		return s
+	}
+	s := &subscription{
+		id:          p.SubscriptionID,
+		status:      p.Status,
+		periodStart: p.CurrentPeriodStart,
+		periodEnd:   p.CurrentPeriodEnd,
+		quantity:    p.Quantity,
+	}
+	if s.status == "" {
+		s.status = chargedesk.SubscriptionStatusActive
+	}
+	if p.ProductID != "" {
+		s.plans = []chargedesk.Plan{{ProductID: p.ProductID, Quantity: max(p.Quantity, 1)}}
+	}
+	l.subs[s.id] = s
+	return s
+}
+
+// update is the charge's state as an answer to ChargeDesk.
+func (c *charge) update() *chargedesk.ChargeUpdate {
+	var u *chargedesk.ChargeUpdate
+	switch c.status {
+	case chargedesk.ChargeStatusPaid, chargedesk.ChargeStatusPartiallyRefunded, chargedesk.ChargeStatusRefunded:
+		u = chargedesk.ChargeRefunded(c.amount, c.refunded)
+	default:
+		refunded := c.refunded
+		u = &chargedesk.ChargeUpdate{Status: c.status, AmountRefunded: &refunded}
+	}
+	u.PayLink = c.payLink
+	return u
+}
+
+// update is the subscription's state as an answer to ChargeDesk.
+func (s *subscription) update() *chargedesk.SubscriptionUpdate {
+	u := &chargedesk.SubscriptionUpdate{Status: s.status}
+	if s.quantity > 0 {
+		q := s.quantity
+		u.Quantity = &q
+	}
+	return u
+}
+
+// refundable refuses a charge the platform cannot refund.
+func (c *charge) refundable(currency string) error {
+	if !strings.EqualFold(currency, c.currency) {
+		return chargedesk.AgentErrorf("On the payment platform this charge is in %s, not %s.", c.currency, strings.ToUpper(currency))
+	}
+	switch c.status {
+	case chargedesk.ChargeStatusPaid, chargedesk.ChargeStatusPartiallyRefunded, chargedesk.ChargeStatusRefunded:
+		return nil
+	case chargedesk.ChargeStatusAuthorized:
+		return chargedesk.AgentErrorf("This charge is only authorized, not paid: void it instead of refunding it.")
+	}
+	return chargedesk.AgentErrorf("On the payment platform this charge is %s; only a paid charge can be refunded.", c.status)
+}
+
+// remaining is what is left to refund.
+func (c *charge) remaining() (chargedesk.Amount, error) {
+	d, err := c.amount.Sub(c.refunded.Decimal)
+	return chargedesk.NewAmount(d), err
+}
+
+// refund refunds amount, which must not be more than remains.
+func (c *charge) refund(amount chargedesk.Amount) error {
+	remaining, err := c.remaining()
+	if err != nil {
+		return err
+	}
+	if amount.Cmp(remaining.Decimal) > 0 {
+		return &chargedesk.AgentError{Message: msgRefundTooLarge}
+	}
+	total, err := c.refunded.Add(amount.Decimal)
+	if err != nil {
+		return err
+	}
+	c.refunded = chargedesk.NewAmount(total)
+	c.status = chargedesk.ChargeRefunded(c.amount, c.refunded).Status
+	return nil
+}
+
+// Refund refunds part or all of a paid charge, never more than remains on
+// the platform.
+func (l *ledger) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.chargeOf(req.Charge)
+	if err := c.refundable(req.Charge.Currency); err != nil {
+		return nil, err
+	}
+	if err := c.refund(req.RefundAmount); err != nil {
+		return nil, err
+	}
+	zerolog.Ctx(ctx).Info().Str("refunded", req.RefundAmount.String()).Str("total_refunded", c.refunded.String()).
+		Msg("platform: charge refunded")
+	return &chargedesk.Response{Charge: c.update()}, nil
+}
+
+// Capture captures an authorized charge.
+func (l *ledger) Capture(ctx context.Context, req *chargedesk.CaptureRequest) (*chargedesk.Response, error) {
+	return l.settle(ctx, req.Charge, "captured", chargedesk.ChargeStatusPaid)
+}
+
+// Void voids an authorized charge.
+func (l *ledger) Void(ctx context.Context, req *chargedesk.VoidRequest) (*chargedesk.Response, error) {
+	return l.settle(ctx, req.Charge, "voided", chargedesk.ChargeStatusVoid)
+}
+
+// settle moves an authorized charge to status.
+func (l *ledger) settle(ctx context.Context, p *chargedesk.Charge, verb string, status chargedesk.ChargeStatus) (*chargedesk.Response, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.chargeOf(p)
+	if c.status != chargedesk.ChargeStatusAuthorized {
+		return nil, chargedesk.AgentErrorf("Only an authorized charge can be %s; on the payment platform this charge is %s.", verb, c.status)
+	}
+	c.status = status
+	zerolog.Ctx(ctx).Info().Str("status", string(status)).Msg("platform: charge " + verb)
+	return &chargedesk.Response{Charge: c.update()}, nil
+}
+
+// Cancel cancels at once (with no, a pro-rated or a full refund of the
+// charge sent), at the end of the period, or suspends.
+func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*chargedesk.Response, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.subscriptionOf(req.Subscription)
+	next, err := cancelTransition(s.status, req.Action)
+	if err != nil {
+		return nil, err
+	}
+	resp := &chargedesk.Response{}
+	if req.Refund != chargedesk.RefundNone && req.Refund != "" {
+		if req.Action != chargedesk.CancelImmediately {
+			return nil, chargedesk.AgentErrorf("A refund can only come with an immediate cancellation, not with %s.", req.Action)
+		}
+		c := l.chargeOf(req.Charge)
+		if err := c.refundable(req.Charge.Currency); err != nil {
+			return nil, err
+		}
+		amount, note, err := l.cancelRefund(c, s, req.Refund)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.refund(amount); err != nil {
+			return nil, err
+		}
+		resp.Charge = c.update()
+		if note != "" {
+			if c.metadata == nil {
+				c.metadata = map[string]string{}
+			}
+			c.metadata["refund_proration"] = note
+			resp.Charge.Metadata = maps.Clone(c.metadata)
+		}
+		zerolog.Ctx(ctx).Info().Str("refunded", amount.String()).Str("refund", string(req.Refund)).
+			Str("proration", note).Msg("platform: charge refunded on cancellation")
+	}
+	s.status = next
+	resp.Subscription = s.update()
+	zerolog.Ctx(ctx).Info().Str("status", string(next)).Msg("platform: subscription " + string(req.Action))
+	return resp, nil
+}
+
+// cancelTransition returns the status a cancel action leads to from status,
+// or the refusal.
+func cancelTransition(status chargedesk.SubscriptionStatus, action chargedesk.CancelAction) (chargedesk.SubscriptionStatus, error) {
+	if status == chargedesk.SubscriptionStatusCanceled {
+		return "", chargedesk.AgentErrorf("This subscription is already canceled on the payment platform.")
+	}
+	switch action {
+	case chargedesk.CancelAtPeriodEnd:
+		if status == chargedesk.SubscriptionStatusPendingCancel {
+			return "", chargedesk.AgentErrorf("This subscription is already set to cancel at the end of its period.")
+		}
+		return chargedesk.SubscriptionStatusPendingCancel, nil
+	case chargedesk.CancelSuspend:
+		if status == chargedesk.SubscriptionStatusSuspended {
+			return "", chargedesk.AgentErrorf("This subscription is already suspended.")
+		}
+		return chargedesk.SubscriptionStatusSuspended, nil
+	default: // cancel, cancel-immediately
+		return chargedesk.SubscriptionStatusCanceled, nil
+	}
+}
+
+// cancelRefund returns what to refund of c when s is canceled now: all
+// that remains (full), or the pro-rated part of the charge for the unused
+// rest of the period, capped at what remains (partial), with a note that
+// says how it was computed.
+func (l *ledger) cancelRefund(c *charge, s *subscription, mode chargedesk.RefundMode) (chargedesk.Amount, string, error) {
+	remaining, err := c.remaining()
+	if err != nil {
+		return chargedesk.Amount{}, "", err
+	}
+	if mode == chargedesk.RefundFull {
+		return remaining, "", nil
+	}
+	p, err := prorate(c.amount, c.currency, s.periodStart, s.periodEnd, l.now())
+	if err != nil {
+		return chargedesk.Amount{}, "", err
+	}
+	amount := p.amount
+	note := fmt.Sprintf("Pro-rated refund of %s %s: %s %s × %d/%d of the period unused, rounded down to %s.",
+		amount, c.currency, c.amount, c.currency, p.unused, p.total, p.unit)
+	if amount.Cmp(remaining.Decimal) > 0 {
+		amount = remaining
+		note += fmt.Sprintf(" Only %s %s remained, so that was refunded.", remaining, c.currency)
+	}
+	return amount, note, nil
+}
+
+// proration is a pro-rated refund and how it was computed.
+type proration struct {
+	amount        chargedesk.Amount
+	unused, total int64  // seconds
+	unit          string // the currency's minor unit: "0.01 USD"
+}
+
+// prorate returns amount × unused ÷ total, where total is the period
+// [start, end) in seconds and unused the part of it after now (all of it
+// before the period starts, none after it ends). The result is exact, then
+// rounded down to the currency's minor unit, so the customer is never
+// refunded a fraction of a cent more than the unused share.
+func prorate(amount chargedesk.Amount, currency string, start, end, now time.Time) (proration, error) {
+	total := end.Unix() - start.Unix()
+	if start.IsZero() || end.IsZero() || total <= 0 {
+		return proration{}, chargedesk.AgentErrorf(
+			"The subscription has no current billing period on the payment platform, so a pro-rated refund cannot be computed; refund it in full or not at all.")
+	}
+	unused := min(max(end.Unix()-now.Unix(), 0), total)
+	minor, err := amount.MinorUnits(currency)
+	if err != nil {
+		return proration{}, fmt.Errorf("prorate: %w", err)
+	}
+	scale, _ := chargedesk.CurrencyMinorUnits(currency) // MinorUnits has checked it
+	// minor × unused can pass int64; the quotient cannot pass minor.
+	q := new(big.Int).Mul(big.NewInt(minor), big.NewInt(unused))
+	q.Quo(q, big.NewInt(total)) // both positive: truncation is rounding down
+	d, err := decimal.New(q.Int64(), scale)
+	if err != nil {
+		return proration{}, fmt.Errorf("prorate: %w", err)
+	}
+	unit, err := decimal.New(1, scale)
+	if err != nil {
+		return proration{}, fmt.Errorf("prorate: %w", err)
+	}
+	return proration{
+		amount: chargedesk.NewAmount(d),
+		unused: unused,
+		total:  total,
+		unit:   unit.String() + " " + strings.ToUpper(currency),
+	}, nil
+}
+
+// Reactivate reactivates a suspended subscription or one pending
+// cancellation.
+func (l *ledger) Reactivate(ctx context.Context, req *chargedesk.ReactivateRequest) (*chargedesk.Response, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.subscriptionOf(req.Subscription)
+	switch s.status {
+	case chargedesk.SubscriptionStatusSuspended, chargedesk.SubscriptionStatusPendingCancel:
+	default:
+		return nil, chargedesk.AgentErrorf(
+			"Only a suspended subscription or one pending cancellation can be reactivated; on the payment platform this one is %s.", s.status)
+	}
+	s.status = chargedesk.SubscriptionStatusActive
+	zerolog.Ctx(ctx).Info().Msg("platform: subscription reactivated")
+	return &chargedesk.Response{Subscription: s.update()}, nil
+}
+
+// EditPlans replaces the subscription's plans with the list sent.
+func (l *ledger) EditPlans(ctx context.Context, req *chargedesk.EditPlansRequest) (*chargedesk.Response, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.subscriptionOf(req.Subscription)
+	if s.status == chargedesk.SubscriptionStatusCanceled {
+		return nil, chargedesk.AgentErrorf("The plans of a canceled subscription cannot be changed.")
+	}
+	seen := map[string]bool{}
+	items := make([]string, 0, len(req.Plans))
+	for _, p := range req.Plans {
+		if seen[p.ProductID] {
+			return nil, chargedesk.AgentErrorf("Product %s is listed twice; list each plan once, with its quantity.", p.ProductID)
+		}
+		seen[p.ProductID] = true
+		items = append(items, p.ProductID)
+	}
+	s.plans = append([]chargedesk.Plan(nil), req.Plans...)
+	s.quantity = 0
+	if len(s.plans) == 1 {
+		s.quantity = s.plans[0].Quantity
+	}
+	u := s.update()
+	u.Items = items
+	zerolog.Ctx(ctx).Info().Strs("plans", items).Msg("platform: subscription plans replaced")
+	return &chargedesk.Response{Subscription: u}, nil
+}
+
+// RequestPayment answers a link to the page, served by this example, where
+// the customer pays the charge. A charge keeps its link until it is paid.
+func (l *ledger) RequestPayment(ctx context.Context, req *chargedesk.PaymentRequest) (*chargedesk.PaymentResponse, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.chargeOf(req.Charge)
+	if id := strings.TrimPrefix(c.payLink, l.payBase); c.payLink == "" || l.links[id] == nil || l.links[id].paid {
+		id, err := newID()
+		if err != nil {
+			return nil, err
+		}
+		l.links[id] = &payLink{id: id, chargeID: c.id, amount: c.amount, currency: c.currency, label: c.description}
+		c.payLink = l.payBase + id
+	}
+	zerolog.Ctx(ctx).Info().Str("pay_link", c.payLink).Msg("platform: payment requested")
+	return &chargedesk.PaymentResponse{
+		RedirectURL: c.payLink,
+		Response:    chargedesk.Response{Charge: c.update()},
+	}, nil
+}
+
+// link returns a copy of the pay link with id.
+func (l *ledger) link(id string) (payLink, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p, ok := l.links[id]
+	if !ok {
+		return payLink{}, false
+	}
+	return *p, true
+}
+
+// pay records the customer's payment through the link with id: the charge
+// is paid unless it already was.
+func (l *ledger) pay(id string) (payLink, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p, ok := l.links[id]
+	if !ok {
+		return payLink{}, false
+	}
+	p.paid = true
+	if c := l.charges[p.chargeID]; c != nil {
+		switch c.status {
+		case chargedesk.ChargeStatusPaid, chargedesk.ChargeStatusPartiallyRefunded, chargedesk.ChargeStatusRefunded:
+		default:
+			c.status = chargedesk.ChargeStatusPaid
+		}
+		c.payLink = ""
+	}
+	return *p, true
+}
+
+// newID returns a random, unguessable id for a pay link.
+func newID() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("pay link id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}

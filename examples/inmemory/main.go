@@ -1,0 +1,186 @@
+// Command inmemory is a complete ChargeDesk Custom Integration receiver on
+// an in-memory payment platform: the README's first command, and a starting
+// point for a real integration (replace the ledger with calls to your
+// platform).
+//
+//	go run ./examples/inmemory
+//
+// It listens on $ADDR (default 127.0.0.1:8080) with the Base Path
+// /chargedesk and the default action paths, and requires the header
+// Authorization: Bearer $CHARGEDESK_SECRET. When CHARGEDESK_SECRET is unset
+// it makes up a development secret and prints it, with a warning. Payment
+// requests answer a link to a pay page it serves at /pay/{id}, under
+// $PUBLIC_URL when set (the URL at which customers reach this server, such
+// as a tunnel's), else under the address it listens on.
+//
+// It logs to stderr with zerolog, prints its URL on stdout when it is ready,
+// and on SIGINT or SIGTERM stops taking webhooks and lets those in flight
+// finish before it exits.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/chargedesk/chargedesk-go"
+)
+
+const (
+	defaultAddr = "127.0.0.1:8080"
+	basePath    = "/chargedesk"
+	// shutdownTimeout bounds the wait for webhooks in flight at shutdown;
+	// it exceeds the handler's deadline, so every one of them can finish.
+	shutdownTimeout = chargedesk.DefaultTimeout + 5*time.Second
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
+	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "inmemory:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done, then shuts down gracefully. It reads its
+// settings with getenv, prints to stdout what a person needs (the URL, a
+// development secret) and logs to stderr. ready, when not nil, is called
+// with the Base Path's URL once the server accepts connections.
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, ready func(baseURL string)) error {
+	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true, TimeFormat: time.TimeOnly}).
+		With().Timestamp().Logger()
+
+	secret := getenv("CHARGEDESK_SECRET")
+	devSecret := secret == ""
+	if devSecret {
+		var err error
+		if secret, err = newDevSecret(); err != nil {
+			return err
+		}
+	}
+	addr := getenv("ADDR")
+	if addr == "" {
+		addr = defaultAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on ADDR %q: %w", addr, err)
+	}
+	defer ln.Close()
+	public, err := publicURL(getenv("PUBLIC_URL"), ln.Addr())
+	if err != nil {
+		return err
+	}
+
+	platform := newLedger(public+"/pay/", time.Now)
+	receiver, err := chargedesk.NewHandler(platform, chargedesk.Config{
+		BasePath: basePath,
+		Headers:  []chargedesk.Header{{Name: "Authorization", Values: []string{"Bearer " + secret}}},
+		Logger:   &log,
+	})
+	if err != nil {
+		if devSecret {
+			return err
+		}
+		return fmt.Errorf("CHARGEDESK_SECRET: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle(basePath+"/", receiver)
+	mux.Handle("GET /pay/{id}", payHandler(platform))
+	mux.Handle("POST /pay/{id}", payHandler(platform))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "ChargeDesk receiver on an in-memory platform.\nWebhooks: POST %s%s/<action> (%v)\n",
+			public, basePath, chargedesk.Actions())
+	})
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       time.Minute,
+	}
+
+	baseURL := public + basePath
+	if devSecret {
+		log.Warn().Msg("CHARGEDESK_SECRET is not set: using a development secret, printed on stdout")
+		fmt.Fprintf(stdout, "WARNING: CHARGEDESK_SECRET is not set, so this run accepts a development secret:\n\n"+
+			"    %s\n\nSet CHARGEDESK_SECRET (16 characters or more) before anyone else can reach this server.\n\n", secret)
+	}
+	fmt.Fprintf(stdout, "ChargeDesk receiver listening on %s\n", baseURL)
+	header := `"Authorization: Bearer $CHARGEDESK_SECRET"`
+	if devSecret {
+		header = "'Authorization: Bearer " + secret + "'"
+	}
+	fmt.Fprintf(stdout, "Send it a refund with:\n    go run ./cmd/chargedesk-sim send refund --url %s -H %s\n", baseURL, header)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info().Str("url", baseURL).Msg("ready")
+	if ready != nil {
+		ready(baseURL)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down: no new webhooks, waiting for those in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info().Msg("stopped")
+	return nil
+}
+
+// newDevSecret returns a random secret for one run.
+func newDevSecret() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("development secret: %w", err)
+	}
+	return "dev-" + hex.EncodeToString(b), nil
+}
+
+// publicURL returns the URL at which the server is reached, without a
+// trailing slash: PUBLIC_URL when set, else http:// and the listener's
+// address (localhost when it listens on every interface).
+func publicURL(env string, addr net.Addr) (string, error) {
+	if env != "" {
+		u, err := url.Parse(env)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return "", fmt.Errorf("PUBLIC_URL %q must be an http(s) URL such as https://pay.example.com", env)
+		}
+		return strings.TrimRight(env, "/"), nil
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "", fmt.Errorf("listener address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}

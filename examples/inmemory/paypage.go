@@ -1,0 +1,48 @@
+package main
+
+import (
+	"html/template"
+	"net/http"
+)
+
+// payPage is the page a payment request's redirect_url opens: the amount
+// due and a button that plays the customer paying.
+var payPage = template.Must(template.New("pay").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Pay {{.Amount}} {{.Currency}}</title></head>
+<body>
+<h1>{{if .Paid}}Paid: {{else}}Amount due: {{end}}{{.Amount}} {{.Currency}}</h1>
+{{with .Label}}<p>{{.}}</p>{{end}}
+{{if .Paid}}<p>Thank you: the payment platform has recorded this payment.</p>
+{{else}}<form method="post"><button type="submit">Pay {{.Amount}} {{.Currency}}</button></form>
+<p>This is the in-memory example platform: no card is charged.</p>
+{{end}}</body>
+</html>
+`))
+
+// payHandler serves GET and POST /pay/{id}: the pay page, and the
+// customer paying.
+func payHandler(l *ledger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		var (
+			link payLink
+			ok   bool
+		)
+		if r.Method == http.MethodPost {
+			link, ok = l.pay(id)
+		} else {
+			link, ok = l.link(id)
+		}
+		if !ok {
+			http.Error(w, "No such payment link.", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = payPage.Execute(w, struct {
+			Amount, Currency, Label string
+			Paid                    bool
+		}{link.amount.String(), link.currency, link.label, link.paid})
+	}
+}
