@@ -106,6 +106,10 @@ type Ref struct {
 // webhook's charge. Only fields that are set are sent: a string when not
 // empty, a pointer when not nil, so a zero that matters (AmountRefunded 0)
 // is sent by pointing at it.
+//
+// The handler refuses an answer whose AmountRefunded exceeds Amount or, when
+// Amount is not set, the amount ChargeDesk sent; if the platform's amount
+// differs from ChargeDesk's copy, set Amount to the platform's.
 type ChargeUpdate struct {
 	Status         ChargeStatus      `json:"status,omitempty"`
 	Amount         *Amount           `json:"amount,omitempty"`
