@@ -1,0 +1,203 @@
+package chargedesk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+)
+
+// The benchmarks compare, per action and in the same run, the full default
+// stack with a plain net/http handler that does only the unavoidable work:
+//
+//	go test -run='^$' -bench=. -benchmem -count=5 . | tee bench.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest bench.txt
+//
+// Both are served the example payload of ChargeDesk's documentation, with
+// the object's id (charge_id, or subscription_id for the subscription
+// actions) made unique in every iteration: the duplicate guard stays on and
+// does its real work, and the baseline decodes the very same bytes.
+
+// benchSecret is the shared secret both handlers are sent.
+const benchSecret = "Bearer 7f3c9a1e5b2d4c6a8e0f1b3d5a7c9e2f"
+
+// benchIDDigits is how many digits make an iteration's id unique.
+const benchIDDigits = 9
+
+// benchGateway does nothing and answers success.
+type benchGateway struct{}
+
+var benchPayment = &PaymentResponse{RedirectURL: "https://pay.example.com/p/1"}
+
+func (benchGateway) Refund(context.Context, *RefundRequest) (*Response, error) { return nil, nil }
+func (benchGateway) Capture(context.Context, *CaptureRequest) (*Response, error) {
+	return nil, nil
+}
+func (benchGateway) Void(context.Context, *VoidRequest) (*Response, error)     { return nil, nil }
+func (benchGateway) Cancel(context.Context, *CancelRequest) (*Response, error) { return nil, nil }
+func (benchGateway) Reactivate(context.Context, *ReactivateRequest) (*Response, error) {
+	return nil, nil
+}
+func (benchGateway) EditPlans(context.Context, *EditPlansRequest) (*Response, error) {
+	return nil, nil
+}
+func (benchGateway) RequestPayment(context.Context, *PaymentRequest) (*PaymentResponse, error) {
+	return benchPayment, nil
+}
+
+// benchBody returns action's example payload with benchIDDigits zeros
+// appended to the id of its object, and the offset of those digits.
+func benchBody(tb testing.TB, action Action) ([]byte, int) {
+	tb.Helper()
+	body, err := os.ReadFile("testdata/requests/" + string(action) + ".json")
+	require.NoError(tb, err)
+	field := []byte(`"charge_id": "`)
+	switch action {
+	case ActionCancel, ActionReactivate, ActionEditPlans:
+		field = []byte(`"subscription_id": "`)
+	}
+	start := bytes.Index(body, field)
+	require.GreaterOrEqual(tb, start, 0, "no %s in %s.json", field, action)
+	end := start + len(field) + bytes.IndexByte(body[start+len(field):], '"')
+	out := make([]byte, 0, len(body)+1+benchIDDigits)
+	out = append(out, body[:end]...)
+	out = append(out, '-')
+	at := len(out)
+	out = append(out, bytes.Repeat([]byte("0"), benchIDDigits)...)
+	out = append(out, body[end:]...)
+	return out, at
+}
+
+// benchStamp writes n into digits, zero-padded.
+func benchStamp(digits []byte, n int) {
+	for i := len(digits) - 1; i >= 0; i-- {
+		digits[i] = byte('0' + n%10)
+		n /= 10
+	}
+}
+
+// benchRun serves action's body to h b.N times, each with a new id, and
+// checks every answer is a 200.
+func benchRun(b *testing.B, h http.Handler, action Action) {
+	body, at := benchBody(b, action)
+	rd := bytes.NewReader(body)
+	req := httptest.NewRequest(http.MethodPost, "/chargedesk"+action.DefaultPath(), rd)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", benchSecret)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		benchStamp(body[at:at+benchIDDigits], i)
+		rd.Reset(body)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("iteration %d: status %d: %s", i, rec.Code, rec.Body.String())
+		}
+	}
+}
+
+// BenchmarkHandler measures one webhook through the full default stack:
+// request id, zerolog request logging (to io.Discard), panic recovery, body
+// limit, routing, header check, decoding, validation, locks, duplicate
+// guard, the gateway call in its goroutine under a deadline, and the answer.
+func BenchmarkHandler(b *testing.B) {
+	for _, action := range Actions() {
+		b.Run(string(action), func(b *testing.B) {
+			logger := zerolog.New(io.Discard).With().Timestamp().Logger()
+			h, err := NewHandler(benchGateway{}, Config{
+				BasePath: "/chargedesk",
+				Headers:  []Header{{Name: "Authorization", Values: []string{benchSecret}}},
+				Logger:   &logger,
+			})
+			require.NoError(b, err)
+			benchRun(b, h, action)
+		})
+	}
+}
+
+// BenchmarkBaseline measures a plain net/http handler for one action: it
+// reads the body, json.Unmarshals it into the action's request type and
+// writes a fixed JSON answer. It neither routes nor authenticates.
+func BenchmarkBaseline(b *testing.B) {
+	for _, action := range Actions() {
+		b.Run(string(action), func(b *testing.B) {
+			benchRun(b, benchBaseline(action), action)
+		})
+	}
+}
+
+// benchBaseline returns the plain handler for action.
+func benchBaseline(action Action) http.Handler {
+	answer := []byte("{}\n")
+	if action == ActionRequestPayment {
+		answer = []byte(`{"redirect_url":"https://pay.example.com/p/1"}` + "\n")
+	}
+	newRequest := map[Action]func() any{
+		ActionRefund:         func() any { return new(RefundRequest) },
+		ActionCapture:        func() any { return new(CaptureRequest) },
+		ActionVoid:           func() any { return new(VoidRequest) },
+		ActionCancel:         func() any { return new(CancelRequest) },
+		ActionReactivate:     func() any { return new(ReactivateRequest) },
+		ActionEditPlans:      func() any { return new(EditPlansRequest) },
+		ActionRequestPayment: func() any { return new(PaymentRequest) },
+	}[action]
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, `{"error":"the body could not be read"}`, http.StatusBadRequest)
+			return
+		}
+		if err := json.Unmarshal(body, newRequest()); err != nil {
+			http.Error(w, `{"error":"the body is not valid"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(answer)
+	})
+}
+
+// TestBenchBodies checks that the benchmarks' bodies are what they claim:
+// each decodes as its action with the stamped id, and the full stack and
+// the baseline both answer 200.
+func TestBenchBodies(t *testing.T) {
+	for _, action := range Actions() {
+		t.Run(string(action), func(t *testing.T) {
+			body, at := benchBody(t, action)
+			benchStamp(body[at:at+benchIDDigits], 42)
+			env, err := decodeEnvelope(body)
+			require.NoError(t, err)
+			charge, sub := objects(env.request(action, Raw{}))
+			id := ""
+			switch action {
+			case ActionCancel, ActionReactivate, ActionEditPlans:
+				id = sub.SubscriptionID
+			default:
+				id = charge.ChargeID
+			}
+			require.Regexp(t, `-000000042$`, id)
+
+			logger := zerolog.New(io.Discard)
+			h, err := NewHandler(benchGateway{}, Config{
+				BasePath: "/chargedesk",
+				Headers:  []Header{{Name: "Authorization", Values: []string{benchSecret}}},
+				Logger:   &logger,
+			})
+			require.NoError(t, err)
+			for name, handler := range map[string]http.Handler{"stack": h, "baseline": benchBaseline(action)} {
+				req := httptest.NewRequest(http.MethodPost, "/chargedesk"+action.DefaultPath(), bytes.NewReader(body))
+				req.Header.Set("Authorization", benchSecret)
+				rec := httptest.NewRecorder()
+				handler.ServeHTTP(rec, req)
+				require.Equal(t, http.StatusOK, rec.Code, "%s: %s", name, rec.Body.String())
+			}
+		})
+	}
+}
