@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -105,11 +104,13 @@ func duplicateKey(action Action, req any) string {
 			add("plan", p.ProductID, "quantity", strconv.Itoa(p.Quantity))
 		}
 	}
-	h := sha256.New()
+	var buf []byte
 	for _, p := range parts {
 		// Length-prefixed, so no two different identities can collide.
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
+		buf = strconv.AppendInt(buf, int64(len(p)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, p...)
 	}
-	sum := h.Sum(nil)
+	sum := sha256.Sum256(buf)
 	return hex.EncodeToString(sum[:])
 }

@@ -385,7 +385,9 @@ func (h *Handler) serveAction(action Action) http.HandlerFunc {
 		stateFrom(ctx).action = action
 		ctx, log, own := h.requestLogger(ctx)
 		stateFrom(ctx).log = log
-		r = r.WithContext(ctx)
+		if own {
+			r = r.WithContext(ctx)
+		}
 		log.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("action", string(action)) })
 		if own {
 			defer func() { h.logOwnLine(log, r, start) }()
@@ -556,22 +558,36 @@ func (h *Handler) templatesMatch(action Action, r *http.Request, body []byte) bo
 	return ok
 }
 
-// readBody reads the body within the limit.
+// readBody reads the body within the limit, into a buffer sized from
+// Content-Length when the sender gave one.
 func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > h.maxBody {
 		return nil, tooLarge(h.maxBody)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return nil, tooLarge(mbe.Limit)
-	case err != nil:
-		return nil, &requestError{status: http.StatusBadRequest, message: "The webhook body could not be read.", outcome: OutcomeInvalid, err: err}
-	case int64(len(body)) > h.maxBody:
-		return nil, tooLarge(h.maxBody)
+	size := int64(4096)
+	if r.ContentLength >= 0 {
+		size = r.ContentLength + 1 // +1 to see EOF without growing
 	}
-	return body, nil
+	body := make([]byte, 0, min(size, h.maxBody+1))
+	for {
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)] // grow
+		}
+		n, err := r.Body.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if int64(len(body)) > h.maxBody {
+			return nil, tooLarge(h.maxBody)
+		}
+		var mbe *http.MaxBytesError
+		switch {
+		case err == io.EOF:
+			return body, nil
+		case errors.As(err, &mbe):
+			return nil, tooLarge(mbe.Limit)
+		case err != nil:
+			return nil, &requestError{status: http.StatusBadRequest, message: "The webhook body could not be read.", outcome: OutcomeInvalid, err: err}
+		}
+	}
 }
 
 func tooLarge(limit int64) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"unicode"
 	"unicode/utf8"
 )
@@ -270,17 +271,20 @@ func (c *checker) number() error {
 const maxNumberLen = 64
 
 // keySet remembers an object's keys, compared without regard to case as
-// encoding/json folds it when it matches struct fields. Small objects are scanned
-// linearly without allocating; large ones switch to a map so a hostile object
-// with many keys costs linear time.
+// encoding/json folds it when it matches struct fields. Small objects are
+// scanned linearly; larger ones (a charge has about 55 keys) are indexed by a
+// hash of the folded key, with bytes.EqualFold deciding on a hash match, so a
+// hostile object with many keys costs linear time and no allocation per key.
 type keySet struct {
 	small [16][]byte
 	n     int
-	large map[string]struct{}
+	index map[uint64]int32 // folded hash -> newest key with it
+	keys  [][]byte
+	next  []int32 // the previous key with the same hash, or -1
 }
 
 func (s *keySet) add(key []byte) bool {
-	if s.large == nil && s.n < len(s.small) {
+	if s.index == nil && s.n < len(s.small) {
 		for _, k := range s.small[:s.n] {
 			if bytes.EqualFold(k, key) {
 				return false
@@ -290,34 +294,78 @@ func (s *keySet) add(key []byte) bool {
 		s.n++
 		return true
 	}
-	if s.large == nil {
-		s.large = make(map[string]struct{}, 2*len(s.small))
+	if s.index == nil {
+		s.index = make(map[uint64]int32, 4*len(s.small))
+		s.keys = make([][]byte, 0, 4*len(s.small))
+		s.next = make([]int32, 0, 4*len(s.small))
 		for _, k := range s.small[:s.n] {
-			s.large[foldKey(k)] = struct{}{}
+			s.insert(foldHash(k), k)
 		}
 	}
-	lk := foldKey(key)
-	if _, dup := s.large[lk]; dup {
-		return false
+	h := foldHash(key)
+	head, ok := s.index[h]
+	if !ok {
+		head = -1
 	}
-	s.large[lk] = struct{}{}
+	for i := head; i >= 0; i = s.next[i] {
+		if bytes.EqualFold(s.keys[i], key) {
+			return false
+		}
+	}
+	s.insert(h, key)
 	return true
 }
 
-// foldKey maps key to one spelling shared by every key bytes.EqualFold (and
-// so encoding/json) treats as equal to it: each rune becomes the smallest of
-// its case-folding orbit. bytes.ToLower is not enough: "ſ" (U+017F) and the
-// Kelvin sign fold to "s" and "k" but are their own lower case.
-func foldKey(key []byte) string {
-	out := make([]byte, 0, len(key))
-	for _, r := range string(key) {
+func (s *keySet) insert(h uint64, key []byte) {
+	head, ok := s.index[h]
+	if !ok {
+		head = -1
+	}
+	s.keys = append(s.keys, key)
+	s.next = append(s.next, head)
+	s.index[h] = int32(len(s.keys) - 1)
+}
+
+// keySeed seeds the key hash; it is chosen once per process, so a sender
+// cannot pick keys that collide.
+var keySeed = maphash.MakeSeed()
+
+// foldHash hashes key as spelled by one member of its case-folding class,
+// the smallest rune of each rune's orbit, so every key bytes.EqualFold (and
+// so encoding/json) treats as equal hashes alike. bytes.ToLower would not
+// do: "ſ" (U+017F) and the Kelvin sign fold to "s" and "k" but are their own
+// lower case. ASCII letters, whose smallest orbit member is the upper case,
+// take a fast path.
+func foldHash(key []byte) uint64 {
+	var h maphash.Hash
+	h.SetSeed(keySeed)
+	var buf [64]byte
+	n := 0
+	for i := 0; i < len(key); {
+		if n > len(buf)-utf8.UTFMax {
+			h.Write(buf[:n])
+			n = 0
+		}
+		c := key[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			buf[n] = c
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(key[i:])
 		least := r
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 			least = min(least, f)
 		}
-		out = utf8.AppendRune(out, least)
+		n += utf8.EncodeRune(buf[n:], least)
+		i += size
 	}
-	return string(out)
+	h.Write(buf[:n])
+	return h.Sum64()
 }
 
 // truncate returns b as a string of at most n bytes, marked when cut.
