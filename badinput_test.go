@@ -264,10 +264,15 @@ func TestBadInput(t *testing.T) {
 		{name: "500k levels", req: badInputRequest{body: badInputRefund(t, `"logs": []`, `"logs": `+deep(500_000))}, wantStatus: 400, wantError: "nests deeper than 32"},
 
 		// Enormous arrays and objects that are refused.
-		{name: "20k empty plans", req: badInputRequest{path: "/chargedesk/edit-plans", body: edit(ActionEditPlans, func(m map[string]any) {
-			// 20k, not 200k: each invalid plan costs the validator ~7µs.
-			m["plans"] = json.RawMessage("[" + strings.TrimSuffix(strings.Repeat("{},", 20_000), ",") + "]")
-		})}, wantStatus: 422, wantError: "plans[0].product_id"},
+		{name: "200k empty plans", req: badInputRequest{path: "/chargedesk/edit-plans", body: edit(ActionEditPlans, func(m map[string]any) {
+			m["plans"] = json.RawMessage("[" + strings.TrimSuffix(strings.Repeat("{},", 200_000), ",") + "]")
+		})}, wantStatus: 422, wantError: "at most 1000"},
+		{name: "1001 valid plans", req: badInputRequest{path: "/chargedesk/edit-plans", body: edit(ActionEditPlans, func(m map[string]any) {
+			m["plans"] = json.RawMessage("[" + strings.TrimSuffix(strings.Repeat(`{"product_id":"p","quantity":1},`, MaxPlans+1), ",") + "]")
+		})}, wantStatus: 422, wantError: "plans lists 1001 plans"},
+		{name: "empty plans entry", req: badInputRequest{path: "/chargedesk/edit-plans", body: edit(ActionEditPlans, func(m map[string]any) {
+			m["plans"] = json.RawMessage(`[{"product_id":"p","quantity":1},{}]`)
+		})}, wantStatus: 422, wantError: "plans[1].product_id"},
 		{name: "200k lists as methods", req: badInputRequest{body: charge(func(c map[string]any) {
 			c["methods_supported"] = json.RawMessage("[" + strings.TrimSuffix(strings.Repeat("[1],", 200_000), ",") + "]")
 		})}, wantStatus: 400, wantError: "charge.methods_supported"},
@@ -408,8 +413,8 @@ func TestBadInputLargeButValid(t *testing.T) {
 			}
 			c["metadata"] = json.RawMessage("{" + strings.TrimSuffix(b.String(), ",") + "}")
 		})},
-		{name: "20k plans", path: "/chargedesk/edit-plans", body: badInputEdit(t, ActionEditPlans, func(m map[string]any) {
-			m["plans"] = json.RawMessage("[" + strings.TrimSuffix(strings.Repeat(`{"product_id":"p","quantity":1},`, 20_000), ",") + "]")
+		{name: "MaxPlans plans", path: "/chargedesk/edit-plans", body: badInputEdit(t, ActionEditPlans, func(m map[string]any) {
+			m["plans"] = json.RawMessage("[" + strings.TrimSuffix(strings.Repeat(`{"product_id":"p","quantity":1},`, MaxPlans), ",") + "]")
 		})},
 		{name: "32 levels", body: charge(func(c map[string]any) {
 			var v any = "x"

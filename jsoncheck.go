@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -104,6 +105,7 @@ func (c *checker) object(depth int) error {
 	}
 	c.pos++ // {
 	var seen keySet
+	defer seen.release()
 	c.space()
 	if c.pos < len(c.data) && c.data[c.pos] == '}' {
 		c.pos++
@@ -272,19 +274,28 @@ const maxNumberLen = 64
 
 // keySet remembers an object's keys, compared without regard to case as
 // encoding/json folds it when it matches struct fields. Small objects are
-// scanned linearly; larger ones (a charge has about 55 keys) are indexed by a
-// hash of the folded key, with bytes.EqualFold deciding on a hash match, so a
-// hostile object with many keys costs linear time and no allocation per key.
+// scanned linearly; larger ones (a charge has about 55 keys) are indexed in
+// an open-addressing table of folded-key hashes, with bytes.EqualFold
+// deciding on a hash match, so a hostile object with many keys costs linear
+// time. Tables are pooled: a request allocates none in the steady state.
 type keySet struct {
-	small [16][]byte
+	small [8][]byte
 	n     int
-	index map[uint64]int32 // folded hash -> newest key with it
-	keys  [][]byte
-	next  []int32 // the previous key with the same hash, or -1
+	table *keyTable
 }
 
+// keyTable is a hash set of keys: slots hold an index into keys plus one
+// (0 is empty), and hashes the hash of that key.
+type keyTable struct {
+	slots  []int32
+	hashes []uint64
+	keys   [][]byte
+}
+
+var keyTables = sync.Pool{New: func() any { return &keyTable{} }}
+
 func (s *keySet) add(key []byte) bool {
-	if s.index == nil && s.n < len(s.small) {
+	if s.table == nil && s.n < len(s.small) {
 		for _, k := range s.small[:s.n] {
 			if bytes.EqualFold(k, key) {
 				return false
@@ -294,36 +305,78 @@ func (s *keySet) add(key []byte) bool {
 		s.n++
 		return true
 	}
-	if s.index == nil {
-		s.index = make(map[uint64]int32, 4*len(s.small))
-		s.keys = make([][]byte, 0, 4*len(s.small))
-		s.next = make([]int32, 0, 4*len(s.small))
+	if s.table == nil {
+		s.table = keyTables.Get().(*keyTable)
+		s.table.reset(64)
 		for _, k := range s.small[:s.n] {
-			s.insert(foldHash(k), k)
+			s.table.add(foldHash(k), k)
 		}
 	}
-	h := foldHash(key)
-	head, ok := s.index[h]
-	if !ok {
-		head = -1
+	return s.table.add(foldHash(key), key)
+}
+
+// release returns the table, if any, to the pool.
+func (s *keySet) release() {
+	if s.table != nil {
+		clear(s.table.keys) // drop references into the body
+		s.table.keys = s.table.keys[:0]
+		keyTables.Put(s.table)
+		s.table = nil
 	}
-	for i := head; i >= 0; i = s.next[i] {
-		if bytes.EqualFold(s.keys[i], key) {
+}
+
+// reset empties the table, keeping the capacity a pooled table has grown
+// to, so a request with objects as large as earlier ones allocates nothing.
+func (t *keyTable) reset(size int) {
+	size = max(size, cap(t.slots))
+	if cap(t.slots) < size {
+		t.slots = make([]int32, size)
+		t.hashes = make([]uint64, size)
+	}
+	t.slots = t.slots[:size]
+	t.hashes = t.hashes[:size]
+	clear(t.slots)
+	t.keys = t.keys[:0]
+}
+
+// add inserts key unless an equal one is there; it reports whether it did.
+func (t *keyTable) add(h uint64, key []byte) bool {
+	if 2*(len(t.keys)+1) > len(t.slots) {
+		t.grow()
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		slot := t.slots[i]
+		if slot == 0 {
+			t.keys = append(t.keys, key)
+			t.slots[i] = int32(len(t.keys))
+			t.hashes[i] = h
+			return true
+		}
+		if t.hashes[i] == h && bytes.EqualFold(t.keys[slot-1], key) {
 			return false
 		}
 	}
-	s.insert(h, key)
-	return true
 }
 
-func (s *keySet) insert(h uint64, key []byte) {
-	head, ok := s.index[h]
-	if !ok {
-		head = -1
+// grow doubles the table, moving each slot by its stored hash.
+func (t *keyTable) grow() {
+	oldSlots, oldHashes := t.slots, t.hashes
+	size := max(2*len(oldSlots), 64)
+	t.slots = make([]int32, size)
+	t.hashes = make([]uint64, size)
+	mask := uint64(size - 1)
+	for j, slot := range oldSlots {
+		if slot == 0 {
+			continue
+		}
+		i := oldHashes[j] & mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = slot
+		t.hashes[i] = oldHashes[j]
 	}
-	s.keys = append(s.keys, key)
-	s.next = append(s.next, head)
-	s.index[h] = int32(len(s.keys) - 1)
 }
 
 // keySeed seeds the key hash; it is chosen once per process, so a sender

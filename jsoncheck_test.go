@@ -95,7 +95,7 @@ func TestCheckJSONRefuses(t *testing.T) {
 }
 
 // TestCheckJSONManyKeys covers objects past the key set's small array,
-// where keys move to a map.
+// where keys move to a hash table.
 func TestCheckJSONManyKeys(t *testing.T) {
 	object := func(n int, extra string) string {
 		parts := make([]string, n)
@@ -107,7 +107,7 @@ func TestCheckJSONManyKeys(t *testing.T) {
 		}
 		return "{" + strings.Join(parts, ",") + "}"
 	}
-	for _, n := range []int{15, 16, 17, 100} {
+	for _, n := range []int{7, 8, 9, 15, 16, 17, 64, 100, 1000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			assert.NoError(t, checkJSON([]byte(object(n, ""))))
 

@@ -179,6 +179,10 @@ func checkPayloadAmount(field string, a Amount, scale int32, currency string) er
 	return nil
 }
 
+// MaxPlans is the most plans an edit plans webhook may list; more is
+// refused with 422 rather than validated entry by entry.
+const MaxPlans = 1000
+
 // msgRefundTooLarge is ChargeDesk's own wording for this refusal.
 const msgRefundTooLarge = "Refund amount was greater than amount remaining on charge."
 
@@ -204,6 +208,10 @@ func checkRefund(r *RefundRequest) error {
 
 // validateRequest checks a decoded request of any action.
 func validateRequest(v *validator.Validate, req any) error {
+	if r, ok := req.(*EditPlansRequest); ok && len(r.Plans) > MaxPlans {
+		// Checked first: the validator would build an error for every entry.
+		return invalid("plans lists %d plans; at most %d are accepted.", len(r.Plans), MaxPlans)
+	}
 	if err := validateStruct(v, req); err != nil {
 		return err
 	}
