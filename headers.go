@@ -202,6 +202,38 @@ func (f payloadFields) lookup(name string) (string, bool) {
 	return "", false
 }
 
+// FillPlaceholders fills the {field} placeholders of text from a webhook's
+// JSON body, as ChargeDesk fills its Base Path, paths and header values and
+// as the handler checks them (see the package doc for the lookup order and
+// how values are written). Each value passes through escape, when not nil:
+// url.PathEscape for a path, for example. A brace that does not enclose a
+// field name is text, and a placeholder naming a field the body lacks is
+// left as written. chargedesktest and the simulator build requests with it.
+func FillPlaceholders(action Action, body []byte, text string, escape func(string) string) string {
+	if escape == nil {
+		escape = func(s string) string { return s }
+	}
+	fields := newPayloadFields(action, body)
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		if text[i] == '{' {
+			if j := strings.IndexByte(text[i:], '}'); j > 1 && isFieldName(text[i+1:i+j]) {
+				name := text[i+1 : i+j]
+				v, ok := fields.lookup(name)
+				if !ok {
+					v = "{" + name + "}"
+				}
+				b.WriteString(escape(v))
+				i += j + 1
+				continue
+			}
+		}
+		b.WriteByte(text[i])
+		i++
+	}
+	return b.String()
+}
+
 // headerRule is a configured header, parsed.
 type headerRule struct {
 	name   string

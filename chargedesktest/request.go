@@ -51,7 +51,7 @@ func (in Integration) URL(action chargedesk.Action, body []byte) (string, error)
 		return "", fmt.Errorf("chargedesktest: the path of %s, %q, must start with /", action, p)
 	}
 	base := strings.TrimRight(in.BasePath, "/")
-	full := newFields(action, body).render(base+p, url.PathEscape)
+	full := chargedesk.FillPlaceholders(action, body, base+p, url.PathEscape)
 	u, err := url.Parse(full)
 	if err != nil {
 		return "", fmt.Errorf("chargedesktest: the URL of %s: %w", action, err)
@@ -83,11 +83,10 @@ func (in Integration) NewRequest(ctx context.Context, action chargedesk.Action, 
 		req.Host = "chargedesk.test" // a path alone: the request is for Serve
 	}
 	req.Header.Set("Content-Type", "application/json")
-	f := newFields(action, body)
 	for name, values := range in.Header {
 		req.Header.Del(name)
 		for _, v := range values {
-			req.Header.Add(name, f.render(v, func(s string) string { return s }))
+			req.Header.Add(name, chargedesk.FillPlaceholders(action, body, v, nil))
 		}
 	}
 	return req, nil

@@ -10,7 +10,10 @@ import (
 	"github.com/chargedesk/chargedesk-go"
 )
 
-func TestFieldsLookup(t *testing.T) {
+// TestFillPlaceholders checks the placeholder filling the simulator relies
+// on, the handler's own: which object a field comes from, and how its value
+// is written as text.
+func TestFillPlaceholders(t *testing.T) {
 	cancel, err := Build(chargedesk.ActionCancel)
 	require.NoError(t, err)
 	refund, err := Build(chargedesk.ActionRefund,
@@ -41,17 +44,18 @@ func TestFieldsLookup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := newFields(tt.action, tt.body).lookup(tt.field)
-			assert.Equal(t, tt.ok, ok)
-			assert.Equal(t, tt.want, got)
+			want := tt.want
+			if !tt.ok {
+				want = "{" + tt.field + "}" // left as written
+			}
+			assert.Equal(t, want, chargedesk.FillPlaceholders(tt.action, tt.body, "{"+tt.field+"}", nil))
 		})
 	}
 }
 
-func TestFieldsRender(t *testing.T) {
+func TestFillPlaceholdersEscapes(t *testing.T) {
 	body, err := Build(chargedesk.ActionRefund, Set("charge.charge_id", "a b/c"))
 	require.NoError(t, err)
-	f := newFields(chargedesk.ActionRefund, body)
 	same := func(s string) string { return s }
 	tests := []struct {
 		tpl    string
@@ -66,7 +70,7 @@ func TestFieldsRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.tpl, func(t *testing.T) {
-			assert.Equal(t, tt.want, f.render(tt.tpl, tt.escape))
+			assert.Equal(t, tt.want, chargedesk.FillPlaceholders(chargedesk.ActionRefund, body, tt.tpl, tt.escape))
 		})
 	}
 }
