@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -17,108 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/chargedesk/chargedesk-go/internal/jsonerr"
-	"github.com/chargedesk/chargedesk-go/middleware"
 )
-
-// Defaults for the Config fields left zero.
-const (
-	DefaultMaxBodyBytes    int64 = middleware.DefaultBodyLimit
-	DefaultTimeout               = 25 * time.Second
-	DefaultDuplicateWindow       = 60 * time.Second
-)
-
-// Config mirrors the Custom Integration's configure page in ChargeDesk, plus
-// the receiver's operational settings. Enter the same Base Path, Headers and
-// paths on both sides. It is plain data, so it can be loaded from a file.
-type Config struct {
-	// BasePath is the Base Path entered in ChargeDesk: a path
-	// ("/chargedesk") or a full URL ("https://pay.example.com/chargedesk"),
-	// of which only the path is matched. It may hold {field} placeholders,
-	// matched against the payload like header placeholders. Default "/".
-	// Mount the handler so that it sees the full request path (chi's Mount
-	// or Route, or a ServeMux pattern, not http.StripPrefix).
-	BasePath string `json:"base_path"`
-
-	// Headers are the headers entered in ChargeDesk, checked on every
-	// webhook before the gateway is called. At least one must authenticate:
-	// hold, in every accepted value, MinSecretLength or more fixed
-	// characters (a shared secret), unless AllowUnauthenticated is set.
-	Headers []Header `json:"headers"`
-
-	// AllowUnauthenticated lets NewHandler accept a Config without an
-	// authenticating header. Anyone who can reach the URL can then refund
-	// and cancel: use it only behind another authentication layer.
-	AllowUnauthenticated bool `json:"allow_unauthenticated"`
-
-	// Paths maps an action to its path below BasePath, as entered in
-	// ChargeDesk; a missing action gets its default ("/refund",
-	// "/edit-plans", see Action.DefaultPath). Paths may hold placeholders.
-	Paths map[Action]string `json:"paths"`
-
-	// Logger receives the handler's logs. Nil means JSON lines on stderr
-	// with timestamps; use zerolog.Nop() to silence it. Header values, secrets
-	// and bodies are never logged.
-	Logger *zerolog.Logger `json:"-"`
-
-	// MaxBodyBytes bounds a webhook's body; a larger one is refused with 413
-	// before it is decoded. Default DefaultMaxBodyBytes (1 MiB).
-	MaxBodyBytes int64 `json:"max_body_bytes"`
-
-	// Timeout is the deadline for a webhook's Gateway call, counted from
-	// when the webhook arrives (waiting for another action on the same
-	// object counts too). Past it the agent is told the outcome is unknown
-	// (504), and a late outcome is logged at error level so an operator can
-	// reconcile. Default DefaultTimeout (25s); negative means none.
-	Timeout time.Duration `json:"timeout"`
-
-	// DuplicateWindow is how long after an action succeeds an identical
-	// one is refused with 409 rather than performed again. Default
-	// DefaultDuplicateWindow (60s); negative turns the guard off.
-	DuplicateWindow time.Duration `json:"duplicate_window"`
-
-	// Middleware wraps every webhook. Nil means DefaultMiddleware; to
-	// extend it, append to Config.DefaultMiddleware(). An empty, non-nil
-	// list means none.
-	Middleware []func(http.Handler) http.Handler `json:"-"`
-
-	// Locker serializes actions on one object. Nil means a new
-	// MemoryLocker, which serves one process.
-	Locker Locker `json:"-"`
-
-	// DuplicateStore backs the duplicate guard. Nil means a new
-	// MemoryDuplicateStore, which serves one process.
-	DuplicateStore DuplicateStore `json:"-"`
-
-	// Observe, when set, is called once per webhook after it is answered,
-	// with its action, outcome, status and duration: enough to feed
-	// Prometheus or OpenTelemetry. It must be safe for concurrent use and
-	// return quickly.
-	Observe func(Event) `json:"-"`
-}
-
-// logger returns the configured logger or the default.
-func (c *Config) logger() zerolog.Logger {
-	if c.Logger != nil {
-		return *c.Logger
-	}
-	return zerolog.New(os.Stderr).With().Timestamp().Logger()
-}
-
-// DefaultMiddleware returns the stack used when Config.Middleware is nil,
-// outermost first: a request id, one log line per webhook, panic recovery,
-// and the body limit.
-func (c *Config) DefaultMiddleware() []func(http.Handler) http.Handler {
-	limit := c.MaxBodyBytes
-	if limit <= 0 {
-		limit = DefaultMaxBodyBytes
-	}
-	return []func(http.Handler) http.Handler{
-		middleware.RequestID,
-		middleware.Logger(c.logger()),
-		middleware.Recoverer,
-		middleware.BodyLimit(limit),
-	}
-}
 
 // Handler receives ChargeDesk's Custom Integration webhooks and turns each
 // into a call on a Gateway. Build it with NewHandler; it is safe for
@@ -139,17 +36,6 @@ type Handler struct {
 	dupes     DuplicateStore
 	observe   func(Event)
 	hasFields bool // some header or path has placeholders
-}
-
-// route is an action's path, with the fields its placeholders name.
-type route struct {
-	pattern string
-	params  []pathParam
-}
-
-type pathParam struct {
-	name  string // chi's name for it
-	field string
 }
 
 // NewHandler returns the Handler for gateway with cfg, or a *ConfigError
@@ -262,72 +148,6 @@ func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// basePath returns the path part of a Base Path, without a trailing slash.
-func basePath(raw string) (string, error) {
-	p := strings.TrimSpace(raw)
-	if i := strings.Index(p, "://"); i >= 0 {
-		scheme := strings.ToLower(p[:i])
-		if scheme != "http" && scheme != "https" {
-			return "", configErrorf("BasePath", "must be a path or an http(s) URL")
-		}
-		rest := p[i+3:]
-		slash := strings.IndexByte(rest, '/')
-		host := rest
-		p = "/"
-		if slash >= 0 {
-			host, p = rest[:slash], rest[slash:]
-		}
-		if host == "" || strings.ContainsAny(host, "{}") {
-			return "", configErrorf("BasePath", "needs a host without placeholders; placeholders may appear in its path only")
-		}
-	}
-	if p == "" {
-		p = "/"
-	}
-	if !strings.HasPrefix(p, "/") {
-		return "", configErrorf("BasePath", "must start with / or be a full http(s) URL")
-	}
-	if strings.ContainsAny(p, "?#") {
-		return "", configErrorf("BasePath", "must not have a query or fragment: ChargeDesk appends each action's path to it")
-	}
-	if strings.Contains(p, "*") {
-		return "", configErrorf("BasePath", "must not contain *")
-	}
-	return strings.TrimRight(p, "/"), nil
-}
-
-// buildRoute turns base+path into a chi pattern whose parameters stand for
-// the placeholders.
-func buildRoute(base, path string, known map[string]bool, setting string) (*route, error) {
-	if !strings.HasPrefix(path, "/") {
-		return nil, configErrorf(setting, "must start with /")
-	}
-	if strings.ContainsAny(path, "?#*") {
-		return nil, configErrorf(setting, "must not contain ?, # or *")
-	}
-	full := base + path
-	t, err := parseTemplate(full, known)
-	if err != nil {
-		return nil, configErrorf(setting, "%v", err)
-	}
-	rt := &route{}
-	var b strings.Builder
-	for _, part := range t.parts {
-		if part.field == "" {
-			if strings.ContainsAny(part.literal, "{}") {
-				return nil, configErrorf(setting, "has a brace that is not a {field} placeholder")
-			}
-			b.WriteString(part.literal)
-			continue
-		}
-		name := fmt.Sprintf("p%d", len(rt.params))
-		rt.params = append(rt.params, pathParam{name: name, field: part.field})
-		b.WriteString("{" + name + "}")
-	}
-	rt.pattern = b.String()
-	return rt, nil
-}
-
 // ServeHTTP routes a webhook to its action. It reports the outcome to
 // Config.Observe, then runs the middleware stack and the action.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -362,18 +182,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.chain.ServeHTTP(rec, r.WithContext(ctx))
-}
-
-// routePath is the path chi routes r by.
-func routePath(r *http.Request) string {
-	p := r.URL.RawPath
-	if p == "" {
-		p = r.URL.Path
-	}
-	if p == "" {
-		p = "/"
-	}
-	return p
 }
 
 // serveAction returns the handler of one action: it reads top to bottom as
@@ -504,58 +312,6 @@ func (h *Handler) logOwnLine(log *zerolog.Logger, r *http.Request, start time.Ti
 	}
 	log.WithLevel(level).Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
 		Dur("duration", time.Since(start)).Msg("webhook")
-}
-
-func unauthorized(detail string) error {
-	return &requestError{status: http.StatusUnauthorized, message: msgUnauthorized, outcome: OutcomeUnauthorized, err: errors.New(detail)}
-}
-
-// staticHeadersMatch checks the headers that hold no placeholder: before the
-// body is read, so an unauthenticated request costs nothing.
-func (h *Handler) staticHeadersMatch(hdr http.Header) bool {
-	ok := true
-	for _, rule := range h.headers {
-		if rule.static {
-			ok = rule.match(hdr, payloadFields{}) && ok
-		}
-	}
-	return ok
-}
-
-// payloadJSON returns the body as the JSON object placeholders are looked
-// up in: a form body converted as decodeBody converts it.
-func payloadJSON(contentType string, body []byte) []byte {
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "application/x-www-form-urlencoded" {
-		if js, err := formToJSON(body); err == nil {
-			return js
-		}
-	}
-	return body
-}
-
-// templatesMatch checks the templated headers and the Base Path's
-// placeholders against the payload.
-func (h *Handler) templatesMatch(action Action, r *http.Request, body []byte) bool {
-	fields := newPayloadFields(action, body)
-	ok := true
-	for _, rule := range h.headers {
-		if !rule.static {
-			ok = rule.match(r.Header, fields) && ok
-		}
-	}
-	rctx := chi.RouteContext(r.Context())
-	for _, p := range h.routes[action].params {
-		got := ""
-		if rctx != nil {
-			got = rctx.URLParam(p.name)
-		}
-		want, present := fields.lookup(p.field)
-		if !present {
-			want = "{" + p.field + "}"
-		}
-		ok = equalSecret(unescapePath(got), want) && ok
-	}
-	return ok
 }
 
 // readBody reads the body within the limit, into a buffer sized from

@@ -1,0 +1,111 @@
+package chargedesk
+
+import (
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/chargedesk/chargedesk-go/middleware"
+)
+
+// Defaults for the Config fields left zero.
+const (
+	DefaultMaxBodyBytes    int64 = middleware.DefaultBodyLimit
+	DefaultTimeout               = 25 * time.Second
+	DefaultDuplicateWindow       = 60 * time.Second
+)
+
+// Config mirrors the Custom Integration's configure page in ChargeDesk, plus
+// the receiver's operational settings. Enter the same Base Path, Headers and
+// paths on both sides. It is plain data, so it can be loaded from a file.
+type Config struct {
+	// BasePath is the Base Path entered in ChargeDesk: a path
+	// ("/chargedesk") or a full URL ("https://pay.example.com/chargedesk"),
+	// of which only the path is matched. It may hold {field} placeholders,
+	// matched against the payload like header placeholders. Default "/".
+	// Mount the handler so that it sees the full request path (chi's Mount
+	// or Route, or a ServeMux pattern, not http.StripPrefix).
+	BasePath string `json:"base_path"`
+
+	// Headers are the headers entered in ChargeDesk, checked on every
+	// webhook before the gateway is called. At least one must authenticate:
+	// hold, in every accepted value, MinSecretLength or more fixed
+	// characters (a shared secret), unless AllowUnauthenticated is set.
+	Headers []Header `json:"headers"`
+
+	// AllowUnauthenticated lets NewHandler accept a Config without an
+	// authenticating header. Anyone who can reach the URL can then refund
+	// and cancel: use it only behind another authentication layer.
+	AllowUnauthenticated bool `json:"allow_unauthenticated"`
+
+	// Paths maps an action to its path below BasePath, as entered in
+	// ChargeDesk; a missing action gets its default ("/refund",
+	// "/edit-plans", see Action.DefaultPath). Paths may hold placeholders.
+	Paths map[Action]string `json:"paths"`
+
+	// Logger receives the handler's logs. Nil means JSON lines on stderr
+	// with timestamps; use zerolog.Nop() to silence it. Header values, secrets
+	// and bodies are never logged.
+	Logger *zerolog.Logger `json:"-"`
+
+	// MaxBodyBytes bounds a webhook's body; a larger one is refused with 413
+	// before it is decoded. Default DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+
+	// Timeout is the deadline for a webhook's Gateway call, counted from
+	// when the webhook arrives (waiting for another action on the same
+	// object counts too). Past it the agent is told the outcome is unknown
+	// (504), and a late outcome is logged at error level so an operator can
+	// reconcile. Default DefaultTimeout (25s); negative means none.
+	Timeout time.Duration `json:"timeout"`
+
+	// DuplicateWindow is how long after an action succeeds an identical
+	// one is refused with 409 rather than performed again. Default
+	// DefaultDuplicateWindow (60s); negative turns the guard off.
+	DuplicateWindow time.Duration `json:"duplicate_window"`
+
+	// Middleware wraps every webhook. Nil means DefaultMiddleware; to
+	// extend it, append to Config.DefaultMiddleware(). An empty, non-nil
+	// list means none.
+	Middleware []func(http.Handler) http.Handler `json:"-"`
+
+	// Locker serializes actions on one object. Nil means a new
+	// MemoryLocker, which serves one process.
+	Locker Locker `json:"-"`
+
+	// DuplicateStore backs the duplicate guard. Nil means a new
+	// MemoryDuplicateStore, which serves one process.
+	DuplicateStore DuplicateStore `json:"-"`
+
+	// Observe, when set, is called once per webhook after it is answered,
+	// with its action, outcome, status and duration: enough to feed
+	// Prometheus or OpenTelemetry. It must be safe for concurrent use and
+	// return quickly.
+	Observe func(Event) `json:"-"`
+}
+
+// logger returns the configured logger or the default.
+func (c *Config) logger() zerolog.Logger {
+	if c.Logger != nil {
+		return *c.Logger
+	}
+	return zerolog.New(os.Stderr).With().Timestamp().Logger()
+}
+
+// DefaultMiddleware returns the stack used when Config.Middleware is nil,
+// outermost first: a request id, one log line per webhook, panic recovery,
+// and the body limit.
+func (c *Config) DefaultMiddleware() []func(http.Handler) http.Handler {
+	limit := c.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	return []func(http.Handler) http.Handler{
+		middleware.RequestID,
+		middleware.Logger(c.logger()),
+		middleware.Recoverer,
+		middleware.BodyLimit(limit),
+	}
+}

@@ -1,0 +1,214 @@
+package chargedesk
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// template is a text with {field} placeholders.
+type template struct {
+	parts []tplPart
+}
+
+type tplPart struct {
+	literal string
+	field   string // set for a placeholder
+}
+
+// static reports whether the template has no placeholder.
+func (t template) static() bool {
+	for _, p := range t.parts {
+		if p.field != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// fixedLen is the number of characters outside placeholders.
+func (t template) fixedLen() int {
+	n := 0
+	for _, p := range t.parts {
+		n += len(p.literal)
+	}
+	return n
+}
+
+// parseTemplate splits s into literals and {field} placeholders; a brace
+// that does not enclose a field name is literal text. A placeholder naming
+// no field ChargeDesk sends is an error.
+func parseTemplate(s string, known map[string]bool) (template, error) {
+	var t template
+	lit := strings.Builder{}
+	for i := 0; i < len(s); {
+		if s[i] == '{' {
+			if j := strings.IndexByte(s[i:], '}'); j > 1 && isFieldName(s[i+1:i+j]) {
+				name := s[i+1 : i+j]
+				if !known[name] {
+					return t, fmt.Errorf("placeholder {%s} names no field ChargeDesk sends", name)
+				}
+				if lit.Len() > 0 {
+					t.parts = append(t.parts, tplPart{literal: lit.String()})
+					lit.Reset()
+				}
+				t.parts = append(t.parts, tplPart{field: name})
+				i += j + 1
+				continue
+			}
+		}
+		lit.WriteByte(s[i])
+		i++
+	}
+	if lit.Len() > 0 {
+		t.parts = append(t.parts, tplPart{literal: lit.String()})
+	}
+	return t, nil
+}
+
+func isFieldName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// render fills the template from fields. A field the payload does not hold
+// renders as "" or, when literalAbsent is set, as the placeholder itself;
+// which one ChargeDesk sends for an absent field is not documented, so both
+// are accepted.
+func (t template) render(fields payloadFields, literalAbsent bool) string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.field == "" {
+			b.WriteString(p.literal)
+			continue
+		}
+		v, ok := fields.lookup(p.field)
+		if !ok && literalAbsent {
+			v = "{" + p.field + "}"
+		}
+		b.WriteString(v)
+	}
+	return b.String()
+}
+
+// hasAbsent reports whether a placeholder names a field the payload lacks.
+func (t template) hasAbsent(fields payloadFields) bool {
+	for _, p := range t.parts {
+		if p.field != "" {
+			if _, ok := fields.lookup(p.field); !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// knownFields lists the payload fields a placeholder may name: every scalar
+// field of any webhook's top level, charge and subscription.
+func knownFields() map[string]bool {
+	known := map[string]bool{}
+	for _, t := range []reflect.Type{reflect.TypeFor[Charge](), reflect.TypeFor[Subscription]()} {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch f.Type.Kind() {
+			case reflect.Slice, reflect.Map:
+				continue
+			}
+			known[name] = true
+		}
+	}
+	for _, name := range []string{"refund_amount", "action_reason", "action", "refund"} {
+		known[name] = true
+	}
+	return known
+}
+
+// payloadFields looks fields up in the raw payload, as ChargeDesk fills
+// placeholders: the top level first, then the action's main object (the
+// subscription for cancel, reactivate and edit plans; the charge otherwise),
+// then the other object.
+type payloadFields struct {
+	levels []map[string]json.RawMessage
+}
+
+func newPayloadFields(action Action, body []byte) payloadFields {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return payloadFields{}
+	}
+	var charge, sub map[string]json.RawMessage
+	_ = json.Unmarshal(top["charge"], &charge)
+	_ = json.Unmarshal(top["subscription"], &sub)
+	first, second := charge, sub
+	switch action {
+	case ActionCancel, ActionReactivate, ActionEditPlans:
+		first, second = sub, charge
+	}
+	return payloadFields{levels: []map[string]json.RawMessage{top, first, second}}
+}
+
+// lookup returns a field's value as ChargeDesk (PHP) writes it into text:
+// a string as is, a number as sent, true as "1", false and null as "".
+func (f payloadFields) lookup(name string) (string, bool) {
+	for _, level := range f.levels {
+		raw, ok := level[name]
+		if !ok {
+			continue
+		}
+		raw = bytes.TrimSpace(raw)
+		switch {
+		case len(raw) == 0, string(raw) == "null", string(raw) == "false":
+			return "", true
+		case string(raw) == "true":
+			return "1", true
+		case raw[0] == '"':
+			s, _ := unquote(raw)
+			return s, true
+		case raw[0] == '{' || raw[0] == '[':
+			continue // not a scalar; look further
+		default:
+			return string(raw), true
+		}
+	}
+	return "", false
+}
+
+// FillPlaceholders fills the {field} placeholders of text from a webhook's
+// JSON body, as ChargeDesk fills its Base Path, paths and header values and
+// as the handler checks them (see the package doc for the lookup order and
+// how values are written). Each value passes through escape, when not nil:
+// url.PathEscape for a path, for example. A brace that does not enclose a
+// field name is text, and a placeholder naming a field the body lacks is
+// left as written. chargedesktest and the simulator build requests with it.
+func FillPlaceholders(action Action, body []byte, text string, escape func(string) string) string {
+	if escape == nil {
+		escape = func(s string) string { return s }
+	}
+	fields := newPayloadFields(action, body)
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		if text[i] == '{' {
+			if j := strings.IndexByte(text[i:], '}'); j > 1 && isFieldName(text[i+1:i+j]) {
+				name := text[i+1 : i+j]
+				v, ok := fields.lookup(name)
+				if !ok {
+					v = "{" + name + "}"
+				}
+				b.WriteString(escape(v))
+				i += j + 1
+				continue
+			}
+		}
+		b.WriteByte(text[i])
+		i++
+	}
+	return b.String()
+}
