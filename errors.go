@@ -69,6 +69,7 @@ type ConfigError struct {
 	Problem string
 }
 
+// Error returns "chargedesk: config <Setting>: <Problem>".
 func (e *ConfigError) Error() string {
 	return "chargedesk: config " + e.Setting + ": " + e.Problem
 }
