@@ -114,7 +114,10 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       time.Minute,
+		ReadTimeout:       30 * time.Second,
+		// Above the gateway's deadline, so a 504 still reaches ChargeDesk.
+		WriteTimeout: chargedesk.DefaultTimeout + 5*time.Second,
+		IdleTimeout:  time.Minute,
 	}
 
 	baseURL := public + basePath

@@ -80,7 +80,10 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       time.Minute,
+		ReadTimeout:       30 * time.Second,
+		// Above the gateway's deadline, so a 504 still reaches ChargeDesk.
+		WriteTimeout: chargedesk.DefaultTimeout + 5*time.Second,
+		IdleTimeout:  time.Minute,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
