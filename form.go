@@ -15,16 +15,21 @@ import (
 // decodeBody decodes a webhook body: JSON unless the Content-Type says the
 // body is form-encoded. ChargeDesk sends JSON; a form body (PHP's bracket
 // notation, charge[amount]=34.00) decodes to the same request, under the
-// same rules.
-func decodeBody(contentType string, body []byte) (*envelope, error) {
+// same rules. It also returns the body as the JSON object it decoded (the
+// form converted), in which placeholders are looked up.
+func decodeBody(contentType string, body []byte) (*envelope, []byte, error) {
 	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "application/x-www-form-urlencoded" {
 		js, err := formToJSON(body)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		body = js
 	}
-	return decodeEnvelope(body)
+	env, err := decodeEnvelope(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, body, nil
 }
 
 // formToJSON turns a PHP-style form into the JSON object PHP would build

@@ -97,7 +97,7 @@ func FuzzDecode(f *testing.F) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		before := ms.TotalAlloc
-		env, err := decodeBody(contentType, body)
+		env, _, err := decodeBody(contentType, body)
 		runtime.ReadMemStats(&ms)
 		// Linear in the input with a generous factor: a quadratic or
 		// exponential blow-up on a few kilobytes goes far past it.

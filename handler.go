@@ -234,11 +234,11 @@ func (h *Handler) process(ctx context.Context, action Action, r *http.Request, l
 	if err != nil {
 		return nil, err
 	}
-	env, err := decodeBody(r.Header.Get("Content-Type"), body)
+	env, payload, err := decodeBody(r.Header.Get("Content-Type"), body)
 	if err != nil {
 		return nil, &requestError{status: http.StatusBadRequest, message: sentence(err), outcome: OutcomeInvalid, err: err}
 	}
-	if h.hasFields && !h.templatesMatch(action, r, payloadJSON(r.Header.Get("Content-Type"), body)) {
+	if h.hasFields && !h.templatesMatch(action, r, payload) {
 		return nil, unauthorized("a templated header or the Base Path did not match the payload")
 	}
 	req := env.request(action, Raw{Body: body, Header: r.Header})

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -158,17 +157,6 @@ func (h *Handler) staticHeadersMatch(hdr http.Header) bool {
 		}
 	}
 	return ok
-}
-
-// payloadJSON returns the body as the JSON object placeholders are looked
-// up in: a form body converted as decodeBody converts it.
-func payloadJSON(contentType string, body []byte) []byte {
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "application/x-www-form-urlencoded" {
-		if js, err := formToJSON(body); err == nil {
-			return js
-		}
-	}
-	return body
 }
 
 // templatesMatch checks the templated headers and the Base Path's
