@@ -18,11 +18,8 @@ import (
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
 )
 
-// The documented subscriptions' current period.
-var (
-	periodStart = time.Unix(1732181492, 0)
-	periodEnd   = time.Unix(1734811235, 0) // 2629743 seconds later
-)
+// periodStart is when the documented subscriptions' current period began.
+var periodStart = time.Unix(1732181492, 0)
 
 const testSecret = "Bearer ledger-test-secret-0123"
 
