@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 	"github.com/govalues/decimal"
 )
 
@@ -35,19 +36,9 @@ func NewAmount(d decimal.Decimal) Amount { return Amount{d} }
 // than rounds, a value with more digits than the decimal type holds (19),
 // and refuses NaN, Infinity, hexadecimal and anything with spaces.
 func ParseAmount(s string) (Amount, error) {
-	if len(s) > maxAmountLen {
-		return Amount{}, fmt.Errorf("amount %.20q... is too long", s)
-	}
-	if !isDecimalLiteral(s) {
-		return Amount{}, fmt.Errorf("%q is not a decimal amount", s)
-	}
-	d, err := decimal.Parse(s)
+	d, err := wire.ParseDecimal(s)
 	if err != nil {
-		return Amount{}, fmt.Errorf("%q is out of range for an amount", s)
-	}
-	if significantDigits(s) > decimal.MaxPrec || impliedScale(s) > decimal.MaxScale {
-		// govalues would round this; money is never rounded silently.
-		return Amount{}, fmt.Errorf("%q has more digits than an amount can hold exactly", s)
+		return Amount{}, err
 	}
 	return Amount{d}, nil
 }
@@ -135,91 +126,4 @@ func checkScale(a Amount, scale int32, currency string) error {
 		return fmt.Errorf("%s has more decimal places than %s allows (%d)", a, currency, scale)
 	}
 	return nil
-}
-
-// isDecimalLiteral reports whether s is [sign] digits [. digits] [e [sign] digits]
-// with at least one digit in the significand.
-func isDecimalLiteral(s string) bool {
-	i := 0
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		i++
-	}
-	digits := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			digits++
-		}
-	}
-	if digits == 0 {
-		return false
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '-' || s[i] == '+') {
-			i++
-		}
-		exp := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			exp++
-		}
-		if exp == 0 {
-			return false
-		}
-	}
-	return i == len(s)
-}
-
-// splitLiteral returns the digits of a decimal literal without sign, point,
-// exponent, leading zeros or trailing fraction zeros, and the exponent.
-func splitLiteral(s string) (intPart, fracPart string, exp int) {
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		s = s[1:]
-	}
-	if i := indexAny(s, 'e', 'E'); i >= 0 {
-		exp, _ = strconv.Atoi(s[i+1:])
-		s = s[:i]
-	}
-	intPart, fracPart = s, ""
-	if i := indexAny(s, '.', '.'); i >= 0 {
-		intPart, fracPart = s[:i], s[i+1:]
-	}
-	for intPart != "" && intPart[0] == '0' {
-		intPart = intPart[1:]
-	}
-	for fracPart != "" && fracPart[len(fracPart)-1] == '0' {
-		fracPart = fracPart[:len(fracPart)-1]
-	}
-	return intPart, fracPart, exp
-}
-
-// significantDigits counts the digits that carry value in a decimal literal.
-func significantDigits(s string) int {
-	i, f, _ := splitLiteral(s)
-	digits := i + f
-	for digits != "" && digits[0] == '0' {
-		digits = digits[1:]
-	}
-	return len(digits)
-}
-
-// impliedScale is the number of fraction digits the literal's value needs.
-func impliedScale(s string) int {
-	_, f, exp := splitLiteral(s)
-	return len(f) - exp
-}
-
-func indexAny(s string, a, b byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == a || s[i] == b {
-			return i
-		}
-	}
-	return -1
 }

@@ -420,14 +420,3 @@ func foldHash(key []byte) uint64 {
 	h.Write(buf[:n])
 	return h.Sum64()
 }
-
-// truncate returns b as a string of at most n bytes, marked when cut.
-func truncate(b []byte, n int) string {
-	if len(b) <= n {
-		return string(b)
-	}
-	for n > 0 && !utf8.RuneStart(b[n]) {
-		n--
-	}
-	return string(b[:n]) + "..."
-}
