@@ -222,6 +222,17 @@ func fromStruct(v reflect.Value) (any, error) {
 		if name == "-" {
 			continue
 		}
+		if name == "" && sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+			// An embedded struct's fields are the outer struct's, as in JSON.
+			inner, err := fromStruct(v.Field(i))
+			if err != nil {
+				return nil, err
+			}
+			if inner != nil {
+				o = append(o, inner.(Object)...)
+			}
+			continue
+		}
 		if name == "" {
 			name = sf.Name
 		}

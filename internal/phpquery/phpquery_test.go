@@ -22,9 +22,10 @@ func TestVectorsFromPHP(t *testing.T) {
 	var vectors struct {
 		PHP     string `json:"php"`
 		Vectors []struct {
-			Name     string `json:"name"`
-			Query    string `json:"query"`
-			Brackets string `json:"brackets"`
+			Name     string          `json:"name"`
+			Query    string          `json:"query"`
+			Brackets string          `json:"brackets"`
+			Parsed   json.RawMessage `json:"parsed"`
 		} `json:"vectors"`
 	}
 	readJSON(t, "testdata/cases.json", &cases)
@@ -37,6 +38,14 @@ func TestVectorsFromPHP(t *testing.T) {
 			o := orderedObject(t, c.Input)
 			assert.Equal(t, want.Query, Encode(o, Indexed), "http_build_query (PHP %s)", vectors.PHP)
 			assert.Equal(t, want.Brackets, Encode(o, Brackets), "key[] form")
+			// The receiver reads a form as PHP's parse_str does. A key[] form
+			// that mixes appends with indexes it refuses rather than guess.
+			js, err := DecodeForm([]byte(want.Query), 32)
+			require.NoError(t, err)
+			assert.JSONEq(t, string(want.Parsed), string(js), "parse_str(%s)", want.Query)
+			if js, err := DecodeForm([]byte(want.Brackets), 32); err == nil {
+				assert.JSONEq(t, string(want.Parsed), string(js), "parse_str(%s)", want.Brackets)
+			}
 		})
 	}
 }
