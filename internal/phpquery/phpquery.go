@@ -122,6 +122,9 @@ func urlencode(s string) string {
 // implementing encoding.TextMarshaler (an amount) is written as its text; a
 // map's keys are written in sorted order. Anything else is an error.
 func FromStruct(v any) (Object, error) {
+	if v == nil {
+		return nil, nil
+	}
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {

@@ -1,0 +1,288 @@
+// Package apitest is an in-memory, stateful ChargeDesk REST API for tests:
+// the client's, an importer's, and the local ChargeDesk simulator's. It
+// serves the operations of ChargeDesk's API specification under /v1 as
+// ChargeDesk does: HTTP Basic auth with the key, form bodies in PHP's
+// bracket notation or JSON, duplicate=update upserts, lists newest first
+// with count and offset limits, and errors as {"error": {"message", "type",
+// "code", "incorrect_parameter"}}. It writes records as PHP would: amounts
+// as strings, times as unix seconds, booleans as 0 and 1, an empty
+// metadata as [].
+//
+// Gateway operations apply ChargeDesk's default change to the record: a
+// refund adds to amount_refunded, a capture marks it paid, a void voids
+// it, a cancel cancels the subscription, and so on.
+package apitest
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// Options configure a Server. Only Key is required.
+type Options struct {
+	// Key is the secret API key requests must carry.
+	Key string
+	// Now is the clock records are stamped with (default time.Now).
+	Now func() time.Time
+	// RateLimit answers 429 with Retry-After to requests above this many a
+	// second (0: no limit).
+	RateLimit int
+	// FailRate answers this fraction of requests (0 to 1) with 503.
+	FailRate float64
+	// Latency delays every answer.
+	Latency time.Duration
+	// Rand is the random source of FailRate (default math/rand/v2).
+	Rand func() float64
+}
+
+// Server is the in-memory API; it is an http.Handler and safe for
+// concurrent use.
+type Server struct {
+	opts   Options
+	router chi.Router
+
+	mu       sync.Mutex
+	stores   map[string]*store
+	webhooks []map[string]any
+	seq      int64
+	window   int64 // the rate limit's current second
+	inWindow int
+}
+
+// New returns an empty Server.
+func New(opts Options) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
+	}
+	s := &Server{opts: opts, stores: map[string]*store{}}
+	for name, res := range resources {
+		s.stores[name] = newStore(res)
+	}
+	s.router = s.routes()
+	return s
+}
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(s.faults, s.authenticate)
+		for _, name := range []string{"charges", "customers", "subscriptions", "products"} {
+			r.Get("/"+name, s.list(name))
+			r.Post("/"+name, s.create(name))
+			r.Get("/"+name+"/{id}", s.get(name))
+			r.Post("/"+name+"/{id}", s.update(name))
+		}
+		r.Get("/charges/preview", s.preview)
+		r.Delete("/charges/{id}", s.deleteCharge)
+		r.Get("/charges/{id}/items", s.items)
+		r.Post("/charges/{id}/email", s.email)
+		r.Delete("/customers/{id}", s.deleteCustomer)
+		r.Get("/customers/grouped", s.grouped)
+		r.Get("/webhooks", s.listWebhooks)
+		r.Post("/webhooks", s.createWebhook)
+		r.Delete("/webhooks/{id}", s.deleteWebhook)
+		r.Post("/gateway/products/charge", s.gatewayCharge)
+		r.Post("/gateway/charges/{id}/{op:refund|capture|void}", s.gatewayChargeOp)
+		r.Post("/gateway/subscriptions/{id}/{op:cancel|plans|reactivate}", s.gatewaySubscriptionOp)
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "invalid_request_error", "not_found", "", "Unrecognized request URL")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "", "This URL does not take "+r.Method)
+	})
+	return r
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+func (s *Server) faults(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := s.opts.Latency; d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		if s.opts.RateLimit > 0 && !s.allow() {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusTooManyRequests, "rate_limit_error", "rate_limited", "",
+				fmt.Sprintf("Too many requests: at most %d a second", s.opts.RateLimit))
+			return
+		}
+		if s.opts.FailRate > 0 && s.opts.Rand() < s.opts.FailRate {
+			writeError(w, http.StatusServiceUnavailable, "api_error", "unavailable", "", "ChargeDesk is briefly unavailable (injected fault)")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) allow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec := s.opts.Now().Unix()
+	if sec != s.window {
+		s.window, s.inWindow = sec, 0
+	}
+	s.inWindow++
+	return s.inWindow <= s.opts.RateLimit
+}
+
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	want := []byte("Basic " + base64.StdEncoding.EncodeToString([]byte(s.opts.Key+":")))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		user, _, ok := r.BasicAuth()
+		if s.opts.Key == "" || !ok || user == "" || subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="ChargeDesk API"`)
+			writeError(w, http.StatusUnauthorized, "authentication_error", "invalid_api_key", "",
+				"Invalid API key provided. Use your secret key as the HTTP Basic user name.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// maxBody bounds a request body.
+const maxBody = 1 << 20
+
+// input reads a request's parameters.
+func input(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "body_too_large", "", "The request body is too large")
+		return nil, false
+	}
+	in, err := decodeInput(r.Header.Get("Content-Type"), body, r.URL.RawQuery)
+	if err != nil {
+		writeParamError(w, err)
+		return nil, false
+	}
+	return in, true
+}
+
+func writeParamError(w http.ResponseWriter, err error) {
+	if pe, ok := err.(*paramError); ok {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", pe.code, pe.param, pe.message)
+		return
+	}
+	writeError(w, http.StatusBadRequest, "invalid_request_error", "", "", err.Error())
+}
+
+func writeError(w http.ResponseWriter, status int, typ, code, param, message string) {
+	detail := map[string]string{"message": message, "type": typ}
+	if code != "" {
+		detail["code"] = code
+	}
+	if param != "" {
+		detail["incorrect_parameter"] = param
+	}
+	writeJSON(w, status, map[string]any{"error": detail})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":{"message":"internal error","type":"api_error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// listBounds reads count (1-500, default 20) and offset (0-50,000).
+func listBounds(in map[string]any) (count, offset int, err error) {
+	count, offset = 20, 0
+	if v, ok := in["count"]; ok {
+		s, _ := scalarText(v)
+		n, convErr := strconv.Atoi(s)
+		if convErr != nil || n < 1 || n > 500 {
+			return 0, 0, badParam("count", "parameter_invalid", "count must be between 1 and 500")
+		}
+		count = n
+	}
+	if v, ok := in["offset"]; ok {
+		s, _ := scalarText(v)
+		n, convErr := strconv.Atoi(s)
+		if convErr != nil || n < 0 {
+			return 0, 0, badParam("offset", "parameter_invalid", "offset must be a whole number from 0")
+		}
+		if n > 50000 {
+			return 0, 0, badParam("offset", "offset_too_large", "offset may not exceed 50000; narrow the list with filters")
+		}
+		offset = n
+	}
+	return count, offset, nil
+}
+
+func text(in map[string]any, key string) string {
+	s, _ := scalarText(in[key])
+	return strings.TrimSpace(s)
+}
+
+// Seed stores a record as a create with duplicate=update would, from the
+// same parameters (JSON values: strings, numbers as strings, objects for
+// customer[id] and metadata). It is for filling the server in tests
+// without going through HTTP.
+func (s *Server) Seed(name string, params map[string]any) (id string, err error) {
+	if _, ok := resources[name]; !ok {
+		return "", fmt.Errorf("apitest: no resource %q", name)
+	}
+	in := make(map[string]any, len(params)+1)
+	for k, v := range params {
+		in[k] = v
+	}
+	in["duplicate"] = "update"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, _, err := s.upsert(name, in)
+	if err != nil {
+		return "", err
+	}
+	return rec.id, nil
+}
+
+// Record returns a stored record as the API renders it, found by its id
+// or its unique id.
+func (s *Server) Record(name, id string) (map[string]any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.stores[name]
+	if !ok {
+		return nil, false
+	}
+	rec := st.find(id)
+	if rec == nil {
+		return nil, false
+	}
+	return s.render(name, rec), true
+}
+
+// Len returns how many records of a resource the server holds.
+func (s *Server) Len(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.stores[name]; ok {
+		return len(st.byID)
+	}
+	return 0
+}

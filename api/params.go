@@ -1,0 +1,370 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/chargedesk/chargedesk-go"
+)
+
+// ChargeParams are the fields of a charge to create, upsert or update
+// (ChargeInput). Creating needs Amount, Currency and Customer; upserting
+// also needs TransactionID, the unique id the record is matched on.
+type ChargeParams struct {
+	TransactionID  string                  `json:"transaction_id"`
+	Amount         *chargedesk.Amount      `json:"amount"`
+	Currency       string                  `json:"currency"`
+	Status         chargedesk.ChargeStatus `json:"status"`
+	AmountRefunded *chargedesk.Amount      `json:"amount_refunded"`
+	Last4Digits    string                  `json:"last_4_digits"`
+	Description    string                  `json:"description"`
+	Customer       *Ref                    `json:"customer"`
+	Product        *Ref                    `json:"product"`
+	Subscription   *Ref                    `json:"subscription"`
+	Metadata       map[string]string       `json:"metadata"`
+}
+
+// CustomerParams are the fields of a customer (CustomerInput); CustomerID is
+// required to create or upsert.
+type CustomerParams struct {
+	CustomerID      string            `json:"customer_id"`
+	Email           string            `json:"email"`
+	Country         string            `json:"country"`
+	Name            string            `json:"name"`
+	Phone           string            `json:"phone"`
+	Username        string            `json:"username"`
+	CustomerCompany string            `json:"customer_company"`
+	Website         string            `json:"website"`
+	Description     string            `json:"description"`
+	Delinquent      *bool             `json:"delinquent"`
+	CardOnFile      *bool             `json:"card_on_file"`
+	TaxNumber       string            `json:"tax_number"`
+	BillingAddress  *Address          `json:"billing_address"`
+	InvoiceDetails  string            `json:"invoice_details"`
+	Metadata        map[string]string `json:"metadata"`
+}
+
+// SubscriptionParams are the fields of a subscription (SubscriptionInput);
+// SubscriptionID is required to create or upsert.
+type SubscriptionParams struct {
+	SubscriptionID       string                        `json:"subscription_id"`
+	CustomerID           string                        `json:"customer_id"`
+	Status               chargedesk.SubscriptionStatus `json:"status"`
+	Amount               *chargedesk.Amount            `json:"amount"`
+	Currency             string                        `json:"currency"`
+	Interval             string                        `json:"interval"`
+	IntervalCount        *int                          `json:"interval_count"`
+	Quantity             *int                          `json:"quantity"`
+	TrialStart           *time.Time                    `json:"trial_start"`
+	TrialEnd             *time.Time                    `json:"trial_end"`
+	BillingCyclesTotal   *int                          `json:"billing_cycles_total"`
+	BillingCyclesCurrent *int                          `json:"billing_cycles_current"`
+	Items                []string                      `json:"items"`
+	Metadata             map[string]string             `json:"metadata"`
+}
+
+// ProductParams are the fields of a product (ProductInput); ProductID is
+// required to create or upsert.
+type ProductParams struct {
+	ProductID          string             `json:"product_id"`
+	Name               string             `json:"name"`
+	Description        string             `json:"description"`
+	URL                string             `json:"url"`
+	Amount             *chargedesk.Amount `json:"amount"`
+	Currency           string             `json:"currency"`
+	Interval           string             `json:"interval"`
+	TrialPeriodDays    *int               `json:"trial_period_days"`
+	BillingCyclesTotal *int               `json:"billing_cycles_total"`
+	SetupAmount        *chargedesk.Amount `json:"setup_amount"`
+	Chargeable         *bool              `json:"chargeable"`
+}
+
+// WebhookParams configure a webhook; URL is required.
+type WebhookParams struct {
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+}
+
+// ChargePreviewParams ask for a charge's preview with tax; Amount and
+// Currency are required.
+type ChargePreviewParams struct {
+	Amount   *chargedesk.Amount `json:"amount"`
+	Currency string             `json:"currency"`
+	Customer *Ref               `json:"customer"`
+}
+
+// CustomerDeleteParams choose how a customer is deleted.
+type CustomerDeleteParams struct {
+	// DeleteAll is 0 (the record only, the default), 1 (with its charges)
+	// or 2 (anonymize its charges).
+	DeleteAll *int `json:"delete_all"`
+}
+
+// ListParams page through a list. Count is the page size (1-500, default
+// 100); Offset is where the list starts (0-50,000).
+type ListParams struct {
+	Count  int `json:"count"`
+	Offset int `json:"offset"`
+}
+
+// ChargeListParams filter a list of charges.
+type ChargeListParams struct {
+	ListParams
+	Status        chargedesk.ChargeStatus `json:"status"`
+	Query         string                  `json:"query"`
+	Customer      *CustomerFilter         `json:"customer"`
+	Last4Digits   string                  `json:"last_4_digits"`
+	TransactionID string                  `json:"transaction_id"`
+	// Occurred bounds the charges' time, both ends inclusive.
+	Occurred *TimeRange `json:"occurred"`
+}
+
+// CustomerFilter selects charges by their customer.
+type CustomerFilter struct {
+	ID       string `json:"id"`
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	Username string `json:"username"`
+}
+
+// TimeRange is occurred[min] and occurred[max].
+type TimeRange struct {
+	Min *time.Time `json:"min"`
+	Max *time.Time `json:"max"`
+}
+
+// CustomerListParams filter a list of customers.
+type CustomerListParams struct {
+	ListParams
+	Query string `json:"query"`
+}
+
+// SubscriptionListParams filter a list of subscriptions.
+type SubscriptionListParams struct {
+	ListParams
+	Status   chargedesk.SubscriptionStatus `json:"status"`
+	Customer *Ref                          `json:"customer"`
+}
+
+// ProductListParams page through products.
+type ProductListParams struct {
+	ListParams
+}
+
+// GatewayChargeParams create a live charge, subscription or payment
+// request through the platform (gatewayCreateCharge). Using is "card" for a
+// charge and "invoice" for a payment request.
+type GatewayChargeParams struct {
+	Using       string             `json:"using"`
+	Customer    *Ref               `json:"customer"`
+	Amount      *chargedesk.Amount `json:"amount"`
+	Currency    string             `json:"currency"`
+	Description string             `json:"description"`
+	Product     *GatewayProduct    `json:"product"`
+	// Contact is the email a payment request goes to.
+	Contact string `json:"contact"`
+	// LinkOnly returns the pay link without emailing it.
+	LinkOnly *bool             `json:"link_only"`
+	Lines    []string          `json:"lines"`
+	Metadata map[string]string `json:"metadata"`
+}
+
+// GatewayProduct makes a gateway charge a subscription.
+type GatewayProduct struct {
+	Interval           string `json:"interval"`
+	IntervalCount      *int   `json:"interval_count"`
+	TrialPeriodDays    *int   `json:"trial_period_days"`
+	BillingCyclesTotal *int   `json:"billing_cycles_total"`
+}
+
+// RefundParams refund a charge: Amount (nil refunds it in full) and the
+// reason logged with it.
+type RefundParams struct {
+	Amount    *chargedesk.Amount `json:"amount"`
+	LogReason string             `json:"log_reason"`
+}
+
+// CaptureParams capture an authorized charge; an Amount of 0 voids it.
+type CaptureParams struct {
+	Amount *chargedesk.Amount `json:"amount"`
+}
+
+// CancelParams cancel a subscription.
+type CancelParams struct {
+	LogReason string `json:"log_reason"`
+}
+
+// EditPlansParams replace a subscription's plans.
+type EditPlansParams struct {
+	Plans    []PlanParams `json:"plans"`
+	TrialEnd *time.Time   `json:"trial_end"`
+	Prorate  *bool        `json:"prorate"`
+	Invoice  *bool        `json:"invoice"`
+}
+
+// PlanParams is one plan of EditPlansParams.
+type PlanParams struct {
+	ID       string `json:"id"`
+	Quantity *int   `json:"quantity"`
+}
+
+// maxIDLen bounds a record id, as the receiver bounds the ids it accepts.
+const maxIDLen = 255
+
+// ValidationError is a params struct that cannot be sent as it is; it is
+// returned before anything is sent.
+type ValidationError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	return "chargedesk api: " + e.Field + " " + e.Reason
+}
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+func checkID(field, id string) error {
+	switch {
+	case id == "":
+		return invalid(field, "is required")
+	case len(id) > maxIDLen:
+		return invalid(field, "is longer than %d bytes", maxIDLen)
+	case !utf8.ValidString(id):
+		return invalid(field, "is not valid UTF-8")
+	}
+	return nil
+}
+
+func checkMoney(field string, a *chargedesk.Amount, currency string, required bool) error {
+	if a == nil {
+		if required {
+			return invalid(field, "is required")
+		}
+		return nil
+	}
+	if currency == "" {
+		return nil
+	}
+	if _, err := a.MinorUnits(currency); err != nil {
+		return invalid(field, "does not fit currency %s: %v", currency, err)
+	}
+	return nil
+}
+
+func checkCurrency(currency string, required bool) error {
+	if currency == "" {
+		if required {
+			return invalid("currency", "is required")
+		}
+		return nil
+	}
+	if _, ok := chargedesk.CurrencyMinorUnits(currency); !ok {
+		return invalid("currency", "is not an ISO 4217 code")
+	}
+	return nil
+}
+
+func checkInterval(interval string) error {
+	switch interval {
+	case "", "day", "week", "month", "year":
+		return nil
+	}
+	return invalid("interval", "must be day, week, month or year")
+}
+
+// validate checks p before it is sent; create and upsert need more fields
+// than an update.
+func (p *ChargeParams) validate(op string) error {
+	if p == nil {
+		return errors.New("chargedesk api: no charge params")
+	}
+	if op == "upsert" {
+		if err := checkID("transaction_id", p.TransactionID); err != nil {
+			return err
+		}
+	}
+	full := op != "update"
+	if err := checkCurrency(p.Currency, full); err != nil {
+		return err
+	}
+	if err := checkMoney("amount", p.Amount, p.Currency, full); err != nil {
+		return err
+	}
+	if err := checkMoney("amount_refunded", p.AmountRefunded, p.Currency, false); err != nil {
+		return err
+	}
+	if full && (p.Customer == nil || p.Customer.ID == "") {
+		return invalid("customer[id]", "is required")
+	}
+	if p.Status != "" && !p.Status.Valid() {
+		return invalid("status", "is not a charge status")
+	}
+	return nil
+}
+
+func (p *CustomerParams) validate(op string) error {
+	if p == nil {
+		return errors.New("chargedesk api: no customer params")
+	}
+	if op != "update" {
+		return checkID("customer_id", p.CustomerID)
+	}
+	return nil
+}
+
+func (p *SubscriptionParams) validate(op string) error {
+	if p == nil {
+		return errors.New("chargedesk api: no subscription params")
+	}
+	if op != "update" {
+		if err := checkID("subscription_id", p.SubscriptionID); err != nil {
+			return err
+		}
+	}
+	if err := checkCurrency(p.Currency, false); err != nil {
+		return err
+	}
+	if err := checkMoney("amount", p.Amount, p.Currency, false); err != nil {
+		return err
+	}
+	if p.Status != "" && !p.Status.Valid() {
+		return invalid("status", "is not a subscription status")
+	}
+	return checkInterval(p.Interval)
+}
+
+func (p *ProductParams) validate(op string) error {
+	if p == nil {
+		return errors.New("chargedesk api: no product params")
+	}
+	if op != "update" {
+		if err := checkID("product_id", p.ProductID); err != nil {
+			return err
+		}
+	}
+	if err := checkCurrency(p.Currency, false); err != nil {
+		return err
+	}
+	if err := checkMoney("amount", p.Amount, p.Currency, false); err != nil {
+		return err
+	}
+	if err := checkMoney("setup_amount", p.SetupAmount, p.Currency, false); err != nil {
+		return err
+	}
+	return checkInterval(p.Interval)
+}
+
+func (p ListParams) validate() error {
+	if p.Count < 0 || p.Count > MaxCount {
+		return invalid("count", "must be between 1 and %d", MaxCount)
+	}
+	if p.Offset < 0 || p.Offset > MaxOffset {
+		return invalid("offset", "must be between 0 and %d", MaxOffset)
+	}
+	return nil
+}
