@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -212,9 +213,9 @@ func (b *backend) send(ctx context.Context, c call, encoded string) (body []byte
 	} else if encoded != "" {
 		u += "?" + encoded
 	}
-	wrote := false
+	var wrote atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteHeaders: func() { wrote = true },
+		WroteHeaders: func() { wrote.Store(true) },
 	})
 	req, err := http.NewRequestWithContext(ctx, c.method, u, reader)
 	if err != nil {
@@ -232,7 +233,7 @@ func (b *backend) send(ctx context.Context, c call, encoded string) (body []byte
 	}
 	resp, err := b.http.Do(req)
 	if err != nil {
-		return nil, wrote, &transportError{method: c.method, path: c.path, err: err}
+		return nil, wrote.Load(), &transportError{method: c.method, path: c.path, err: err}
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))

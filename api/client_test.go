@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,10 +210,9 @@ func TestErrorShapes(t *testing.T) {
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
-	attempts := 0
+	var attempts atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		attempts++
-		switch attempts {
+		switch attempts.Add(1) {
 		case 1:
 			w.Header().Set("Retry-After", "3")
 			w.WriteHeader(429)
@@ -229,7 +229,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	ch, err := client.Charges.Get(context.Background(), "ch-1")
 	require.NoError(t, err)
 	assert.Equal(t, "5.00", ch.Amount.String())
-	assert.Equal(t, 3, attempts)
+	assert.EqualValues(t, 3, attempts.Load())
 	// 3 s as asked; then the second backoff step, 1 s, with equal jitter
 	// at 0.5: 0.5 + 0.25.
 	assert.Equal(t, []time.Duration{3 * time.Second, 750 * time.Millisecond}, clock.slept)
@@ -237,9 +237,9 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 
 func TestRetriesAreBounded(t *testing.T) {
 	t.Run("attempts", func(t *testing.T) {
-		attempts := 0
+		var attempts atomic.Int32
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			attempts++
+			attempts.Add(1)
 			w.WriteHeader(502)
 		}))
 		defer srv.Close()
@@ -250,13 +250,13 @@ func TestRetriesAreBounded(t *testing.T) {
 		var apiErr *Error
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 502, apiErr.StatusCode)
-		assert.Equal(t, 3, attempts)
+		assert.EqualValues(t, 3, attempts.Load())
 		assert.Equal(t, []time.Duration{500 * time.Millisecond, time.Second}, clock.slept, "1 s then 2 s, half of each for sure")
 	})
 	t.Run("elapsed", func(t *testing.T) {
-		attempts := 0
+		var attempts atomic.Int32
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			attempts++
+			attempts.Add(1)
 			w.Header().Set("Retry-After", "40")
 			w.WriteHeader(429)
 		}))
@@ -269,7 +269,7 @@ func TestRetriesAreBounded(t *testing.T) {
 		var apiErr *Error
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 40*time.Second, apiErr.RetryAfter, "the caller learns how long ChargeDesk asked to wait")
-		assert.Equal(t, 2, attempts, "a second wait of 40 s would pass the minute")
+		assert.EqualValues(t, 2, attempts.Load(), "a second wait of 40 s would pass the minute")
 		assert.Equal(t, []time.Duration{40 * time.Second}, clock.slept)
 	})
 }
@@ -278,9 +278,9 @@ func TestRetriesAreBounded(t *testing.T) {
 // they may have reached ChargeDesk, whatever the answer.
 func TestUnsafeOperationsAreNeverRetried(t *testing.T) {
 	for _, status := range []int{429, 502, 503, 504} {
-		attempts := 0
+		var attempts atomic.Int32
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			attempts++
+			attempts.Add(1)
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(status)
 		}))
@@ -289,7 +289,10 @@ func TestUnsafeOperationsAreNeverRetried(t *testing.T) {
 		clock.install(client)
 		ctx := context.Background()
 		calls := map[string]func() error{
-			"refund":  func() error { _, err := client.Gateway.Refund(ctx, "ch_1", &RefundParams{Amount: amount("5.00")}); return err },
+			"refund": func() error {
+				_, err := client.Gateway.Refund(ctx, "ch_1", &RefundParams{Amount: amount("5.00")})
+				return err
+			},
 			"capture": func() error { _, err := client.Gateway.Capture(ctx, "ch_1", nil); return err },
 			"void":    func() error { return client.Gateway.Void(ctx, "ch_1") },
 			"cancel":  func() error { _, err := client.Gateway.Cancel(ctx, "sub_1", nil); return err },
@@ -310,9 +313,9 @@ func TestUnsafeOperationsAreNeverRetried(t *testing.T) {
 			"email":  func() error { return client.Charges.Email(ctx, "ch_1") },
 		}
 		for name, call := range calls {
-			attempts = 0
+			attempts.Store(0)
 			require.Error(t, call(), name)
-			assert.Equal(t, 1, attempts, "%s after %d", name, status)
+			assert.EqualValues(t, 1, attempts.Load(), "%s after %d", name, status)
 		}
 		assert.Empty(t, clock.slept)
 		srv.Close()
@@ -322,10 +325,9 @@ func TestUnsafeOperationsAreNeverRetried(t *testing.T) {
 // A connection cut after the request was sent is retried for a read, and
 // never for a refund: ChargeDesk may have refunded.
 func TestConnectionErrors(t *testing.T) {
-	attempts := 0
+	var attempts atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		attempts++
-		if attempts == 1 {
+		if attempts.Add(1) == 1 {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				conn.Close()
@@ -339,12 +341,12 @@ func TestConnectionErrors(t *testing.T) {
 	(&fakeClock{}).install(client)
 	_, err := client.Charges.Get(context.Background(), "ch_1")
 	require.NoError(t, err)
-	assert.Equal(t, 2, attempts)
+	assert.EqualValues(t, 2, attempts.Load())
 
-	attempts = 0
+	attempts.Store(0)
 	_, err = client.Gateway.Refund(context.Background(), "ch_1", nil)
 	require.Error(t, err)
-	assert.Equal(t, 1, attempts, "the refund may have happened: not repeated")
+	assert.EqualValues(t, 1, attempts.Load(), "the refund may have happened: not repeated")
 
 	// A request that never left (nothing listens) is safe to repeat even
 	// for a gateway operation.
@@ -385,8 +387,18 @@ func TestValidationBeforeSending(t *testing.T) {
 			return err
 		},
 		"empty id": func() error { _, err := client.Charges.Get(ctx, ""); return err },
-		"count":    func() error { for _, err := range client.Products.List(ctx, &ProductListParams{ListParams{Count: 501}}) { return err }; return nil },
-		"offset":   func() error { for _, err := range client.Products.List(ctx, &ProductListParams{ListParams{Offset: 50001}}) { return err }; return nil },
+		"count": func() error {
+			for _, err := range client.Products.List(ctx, &ProductListParams{ListParams{Count: 501}}) {
+				return err
+			}
+			return nil
+		},
+		"offset": func() error {
+			for _, err := range client.Products.List(ctx, &ProductListParams{ListParams{Offset: 50001}}) {
+				return err
+			}
+			return nil
+		},
 	}
 	for name, call := range cases {
 		err := call()
