@@ -36,23 +36,29 @@ type ledger struct {
 	charges map[string]*charge
 	subs    map[string]*subscription
 	links   map[string]*payLink
+	// changed, when set, receives each charge or subscription the ledger
+	// changes, as an upsert for ChargeDesk's API (see pusher).
+	changed func(key string, params any)
 }
 
 // charge is a charge as the platform keeps it.
 type charge struct {
-	id          string
-	currency    string
-	amount      chargedesk.Amount
-	refunded    chargedesk.Amount
-	status      chargedesk.ChargeStatus
-	description string
-	metadata    map[string]string
-	payLink     string
+	id            string
+	transactionID string
+	customerID    string
+	currency      string
+	amount        chargedesk.Amount
+	refunded      chargedesk.Amount
+	status        chargedesk.ChargeStatus
+	description   string
+	metadata      map[string]string
+	payLink       string
 }
 
 // subscription is a subscription as the platform keeps it.
 type subscription struct {
 	id          string
+	customerID  string
 	status      chargedesk.SubscriptionStatus
 	periodStart time.Time
 	periodEnd   time.Time
@@ -89,13 +95,15 @@ func (l *ledger) chargeOf(p *chargedesk.Charge) *charge {
 		return c
 	}
 	c := &charge{
-		id:          p.ChargeID,
-		currency:    strings.ToUpper(p.Currency),
-		amount:      p.Amount,
-		refunded:    p.AmountRefunded,
-		status:      p.Status,
-		description: p.Description,
-		metadata:    maps.Clone(p.Metadata),
+		id:            p.ChargeID,
+		transactionID: p.TransactionID,
+		customerID:    p.CustomerID,
+		currency:      strings.ToUpper(p.Currency),
+		amount:        p.Amount,
+		refunded:      p.AmountRefunded,
+		status:        p.Status,
+		description:   p.Description,
+		metadata:      maps.Clone(p.Metadata),
 	}
 	if c.status == "" {
 		c.status = chargedesk.ChargeRefunded(c.amount, c.refunded).Status
@@ -111,6 +119,7 @@ func (l *ledger) subscriptionOf(p *chargedesk.Subscription) *subscription {
 	}
 	s := &subscription{
 		id:          p.SubscriptionID,
+		customerID:  p.CustomerID,
 		status:      p.Status,
 		periodStart: p.CurrentPeriodStart,
 		periodEnd:   p.CurrentPeriodEnd,
@@ -200,6 +209,7 @@ func (l *ledger) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*ch
 	if err := c.refund(req.RefundAmount); err != nil {
 		return nil, err
 	}
+	l.pushed(c)
 	zerolog.Ctx(ctx).Info().Str("refunded", req.RefundAmount.String()).Str("total_refunded", c.refunded.String()).
 		Msg("platform: charge refunded")
 	return &chargedesk.Response{Charge: c.update()}, nil
@@ -224,6 +234,7 @@ func (l *ledger) settle(ctx context.Context, p *chargedesk.Charge, verb string, 
 		return nil, chargedesk.AgentErrorf("Only an authorized charge can be %s; on the payment platform this charge is %s.", verb, c.status)
 	}
 	c.status = status
+	l.pushed(c)
 	zerolog.Ctx(ctx).Info().Str("status", string(status)).Msg("platform: charge " + verb)
 	return &chargedesk.Response{Charge: c.update()}, nil
 }
@@ -266,6 +277,10 @@ func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*ch
 			Str("proration", note).Msg("platform: charge refunded on cancellation")
 	}
 	s.status = next
+	l.pushed(s)
+	if resp.Charge != nil {
+		l.pushed(l.charges[req.Charge.ChargeID])
+	}
 	resp.Subscription = s.update()
 	zerolog.Ctx(ctx).Info().Str("status", string(next)).Msg("platform: subscription " + string(req.Action))
 	return resp, nil
@@ -375,6 +390,7 @@ func (l *ledger) Reactivate(ctx context.Context, req *chargedesk.ReactivateReque
 			"Only a suspended subscription or one pending cancellation can be reactivated; on the payment platform this one is %s.", s.status)
 	}
 	s.status = chargedesk.SubscriptionStatusActive
+	l.pushed(s)
 	zerolog.Ctx(ctx).Info().Msg("platform: subscription reactivated")
 	return &chargedesk.Response{Subscription: s.update()}, nil
 }
@@ -401,6 +417,7 @@ func (l *ledger) EditPlans(ctx context.Context, req *chargedesk.EditPlansRequest
 	if len(s.plans) == 1 {
 		s.quantity = s.plans[0].Quantity
 	}
+	l.pushed(s)
 	u := s.update()
 	u.Items = items
 	zerolog.Ctx(ctx).Info().Strs("plans", items).Msg("platform: subscription plans replaced")
@@ -421,6 +438,7 @@ func (l *ledger) RequestPayment(ctx context.Context, req *chargedesk.PaymentRequ
 		l.links[id] = &payLink{id: id, chargeID: c.id, amount: c.amount, currency: c.currency, label: c.description}
 		c.payLink = l.payBase + id
 	}
+	l.pushed(c)
 	zerolog.Ctx(ctx).Info().Str("pay_link", c.payLink).Msg("platform: payment requested")
 	return &chargedesk.PaymentResponse{
 		RedirectURL: c.payLink,
@@ -456,6 +474,7 @@ func (l *ledger) pay(id string) (payLink, bool) {
 			c.status = chargedesk.ChargeStatusPaid
 		}
 		c.payLink = ""
+		l.pushed(c)
 	}
 	return *p, true
 }

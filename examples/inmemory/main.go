@@ -13,6 +13,11 @@
 // $PUBLIC_URL when set (the URL at which customers reach this server, such
 // as a tunnel's), else under the address it listens on.
 //
+// When CHARGEDESK_API_KEY is set, it also keeps ChargeDesk's records
+// current: each charge or subscription the platform changes is upserted
+// through ChargeDesk's REST API (at $CHARGEDESK_API_URL, default the real
+// API), after the webhook is answered and without delaying the answer.
+//
 // It logs to stderr with zerolog, prints its URL on stdout when it is ready,
 // and on SIGINT or SIGTERM stops taking webhooks and lets those in flight
 // finish before it exits.
@@ -37,6 +42,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/api"
 )
 
 const (
@@ -91,6 +97,16 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 
 	platform := newLedger(public+"/pay/", time.Now)
+	var push *pusher
+	if key := getenv("CHARGEDESK_API_KEY"); key != "" {
+		apiURL := getenv("CHARGEDESK_API_URL")
+		if apiURL == "" {
+			apiURL = api.DefaultBaseURL
+		}
+		push = newPusher(api.NewClient(key, api.WithBaseURL(apiURL), api.WithLogger(log),
+			api.WithUserAgent("chargedesk-go-inmemory")), log)
+		platform.changed = push.add
+	}
 	receiver, err := chargedesk.NewHandler(platform, chargedesk.Config{
 		BasePath: basePath,
 		Headers:  []chargedesk.Header{{Name: "Authorization", Values: []string{"Bearer " + secret}}},
@@ -104,7 +120,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle(basePath+"/", receiver)
+	if push != nil {
+		mux.Handle(basePath+"/", push.afterAnswer(receiver))
+	} else {
+		mux.Handle(basePath+"/", receiver)
+	}
 	mux.Handle("GET /pay/{id}", payHandler(platform))
 	mux.Handle("POST /pay/{id}", payHandler(platform))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -135,6 +155,16 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	pushCtx, stopPush := context.WithCancel(context.Background())
+	pushed := make(chan struct{})
+	if push != nil {
+		go func() { defer close(pushed); push.run(pushCtx) }()
+		log.Info().Msg("pushing changed charges and subscriptions to ChargeDesk's API")
+	} else {
+		close(pushed)
+	}
+	// After shutdown, push what is left before returning.
+	defer func() { stopPush(); <-pushed }()
 	log.Info().Str("url", baseURL).Msg("ready")
 	if ready != nil {
 		ready(baseURL)
