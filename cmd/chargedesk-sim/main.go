@@ -1,7 +1,9 @@
-// Command chargedesk-sim plays ChargeDesk against a Custom Integration
-// receiver: it sends the webhook of an agent action and prints what the
-// agent would see.
+// Command chargedesk-sim plays ChargeDesk against a Custom Integration: it
+// serves a local, stateful copy of ChargeDesk's REST API for importers and
+// clients to talk to, and it sends the webhook of an agent action to a
+// receiver and prints what the agent would see.
 //
+//	chargedesk-sim serve --addr 127.0.0.1:8090 --api-key sk_local_... --state records.json
 //	chargedesk-sim send refund --url http://127.0.0.1:8080/chargedesk -H 'Authorization: Bearer <secret>'
 //	chargedesk-sim send refund ... --set refund_amount=5.00
 //	chargedesk-sim send cancel ... --set action=suspend --unset refund --unset charge
@@ -24,12 +26,13 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/chargedesk/chargedesk-go/cmd/chargedesk-sim/sim"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(sim.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -20,13 +20,25 @@ const (
 	exitUsage  = 2
 )
 
-const usage = `chargedesk-sim plays ChargeDesk: it sends a Custom Integration webhook to
-your receiver and shows what the agent would see.
+const usage = `chargedesk-sim plays ChargeDesk: it serves a local copy of ChargeDesk's REST
+API, and sends a Custom Integration webhook to your receiver and shows what
+the agent would see.
 
 Usage:
+  chargedesk-sim serve [flags]             run a local ChargeDesk REST API
   chargedesk-sim send <action> [flags]     send the example payload of an action
   chargedesk-sim payload <action> [flags]  print the payload send would send
   chargedesk-sim list                      list the actions and their paths
+
+Flags of serve:
+  --addr ADDR        where to listen (default 127.0.0.1:8090)
+  --api-key KEY      the secret key clients must send (default: made up and
+                     printed)
+  --state FILE       load the records from FILE at start, save them there
+                     at exit
+  --rate-limit N     answer 429 with Retry-After above N requests a second
+  --fail-rate P      answer this fraction of requests (0 to 1) with 503
+  --latency D        delay every answer by D (such as 50ms)
 
 Flags of send (payload takes --file, --set and --unset):
   --url URL          the Base Path, as entered in ChargeDesk
@@ -78,6 +90,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	case "payload":
 		err = payload(args[1:], stdin, stdout)
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr, nil)
 	case "list":
 		if len(args) > 1 {
 			err = usagef("list takes no arguments")

@@ -1,0 +1,140 @@
+package sim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chargedesk/chargedesk-go/api/apitest"
+)
+
+// serveOptions are serve's flags.
+type serveOptions struct {
+	addr      string
+	apiKey    string
+	state     string
+	rateLimit int
+	failRate  float64
+	latency   time.Duration
+}
+
+func parseServe(args []string) (*serveOptions, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o := &serveOptions{}
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8090", "")
+	fs.StringVar(&o.apiKey, "api-key", "", "")
+	fs.StringVar(&o.state, "state", "", "")
+	fs.IntVar(&o.rateLimit, "rate-limit", 0, "")
+	fs.Float64Var(&o.failRate, "fail-rate", 0, "")
+	fs.DurationVar(&o.latency, "latency", 0, "")
+	if err := fs.Parse(args); err != nil {
+		return nil, usagef("serve: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("serve takes no arguments, got %q", fs.Arg(0))
+	}
+	if o.rateLimit < 0 || o.failRate < 0 || o.failRate > 1 || o.latency < 0 {
+		return nil, usagef("serve: --rate-limit and --latency must not be negative, --fail-rate must be between 0 and 1")
+	}
+	return o, nil
+}
+
+// serve runs a local ChargeDesk until ctx is done. ready, when not nil, is
+// called with the API's URL once it accepts connections.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(apiURL, key string)) error {
+	o, err := parseServe(args)
+	if err != nil {
+		return err
+	}
+	madeUp := o.apiKey == ""
+	if madeUp {
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		o.apiKey = "sk_local_" + hex.EncodeToString(b)
+	}
+	api := apitest.New(apitest.Options{Key: o.apiKey, RateLimit: o.rateLimit, FailRate: o.failRate, Latency: o.latency})
+	if o.state != "" {
+		data, err := os.ReadFile(o.state)
+		switch {
+		case err == nil:
+			if err := api.Load(data); err != nil {
+				return fmt.Errorf("--state %s: %w", o.state, err)
+			}
+		case !errors.Is(err, os.ErrNotExist):
+			return fmt.Errorf("--state: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on --addr %s: %w", o.addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", api)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	apiURL := "http://" + ln.Addr().String() + "/v1"
+	fmt.Fprintf(stdout, "Local ChargeDesk API on %s\n", apiURL)
+	if madeUp {
+		fmt.Fprintf(stdout, "API key (made up for this run; set one with --api-key): %s\n", o.apiKey)
+	}
+	if ready != nil {
+		ready(apiURL, o.apiKey)
+	}
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if o.state != "" {
+		if err := saveState(api, o.state); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Saved the records to %s\n", o.state)
+	}
+	fmt.Fprintln(stdout, "Stopped")
+	return nil
+}
+
+// saveState writes the records to path, atomically: a crash mid-write
+// leaves the previous file.
+func saveState(api *apitest.Server, path string) error {
+	data, err := api.Save()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".chargedesk-state-*")
+	if err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("--state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
+	return nil
+}
