@@ -300,19 +300,20 @@ func validateRecord(rec Record) error {
 }
 
 func (im *Importer) upsert(ctx context.Context, rec Record) error {
-	var err error
-	c := im.Client
+	// The record ChargeDesk answers is not needed: it is not decoded.
+	var c call
 	switch p := rec.Params.(type) {
 	case *ChargeParams:
-		_, err = c.Charges.Upsert(ctx, p)
+		c = call{path: "/charges", params: p}
 	case *CustomerParams:
-		_, err = c.Customers.Upsert(ctx, p)
+		c = call{path: "/customers", params: p}
 	case *SubscriptionParams:
-		_, err = c.Subscriptions.Upsert(ctx, p)
+		c = call{path: "/subscriptions", params: p}
 	case *ProductParams:
-		_, err = c.Products.Upsert(ctx, p)
+		c = call{path: "/products", params: p}
 	}
-	return err
+	c.method, c.extra, c.safe = http.MethodPost, upsert, true
+	return im.Client.b.do(ctx, c, nil)
 }
 
 // exists reports whether ChargeDesk holds the record already: a charge by

@@ -284,8 +284,20 @@ func (s *Server) list(name string) http.HandlerFunc {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		st := s.stores[name]
+		candidates := st.newest
+		if tx := text(in, "transaction_id"); name == "charges" && tx != "" {
+			// The unique id is indexed, as ChargeDesk's would be: an
+			// importer looks each charge up by it.
+			candidates = func() []*record {
+				if r := st.byUnique[tx]; r != nil {
+					return []*record{r}
+				}
+				return nil
+			}
+		}
 		var all []*record
-		for _, rec := range s.stores[name].newest() {
+		for _, rec := range candidates() {
 			if match(rec) {
 				all = append(all, rec)
 			}
