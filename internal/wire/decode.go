@@ -245,6 +245,8 @@ func describe(t reflect.Type) string {
 		return "a unix timestamp"
 	case t.Name() == "Amount":
 		return "an amount"
+	case reflect.PointerTo(t).Implements(unmarshalerType):
+		return "a valid value"
 	}
 	switch t.Kind() {
 	case reflect.String:
