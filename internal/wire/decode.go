@@ -245,8 +245,6 @@ func describe(t reflect.Type) string {
 		return "a unix timestamp"
 	case t.Name() == "Amount":
 		return "an amount"
-	case reflect.PointerTo(t).Implements(unmarshalerType):
-		return "a valid value"
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -260,6 +258,9 @@ func describe(t reflect.Type) string {
 	case reflect.Slice, reflect.Array:
 		return "a list"
 	case reflect.Struct:
+		if reflect.PointerTo(t).Implements(unmarshalerType) {
+			return "a valid value" // a type that decodes itself
+		}
 		return "an object"
 	}
 	return "a valid value"
