@@ -8,9 +8,13 @@
 // as strings, times as unix seconds, booleans as 0 and 1, an empty
 // metadata as [].
 //
-// Gateway operations apply ChargeDesk's default change to the record: a
-// refund adds to amount_refunded, a capture marks it paid, a void voids
-// it, a cancel cancels the subscription, and so on.
+// Gateway operations are agent actions. With an [Agent] (the simulator's
+// sends the Custom Integration's webhook), the integration's answer
+// decides: its update objects are applied, or its error becomes the API's.
+// Without one, or when the answer has no updates, ChargeDesk's default
+// change applies: a refund adds to amount_refunded, a capture marks the
+// charge paid, a void voids it, a cancel cancels the subscription, and so
+// on. Every action is logged on its records.
 package apitest
 
 import (
@@ -44,6 +48,9 @@ type Options struct {
 	Latency time.Duration
 	// Rand is the random source of FailRate (default math/rand/v2).
 	Rand func() float64
+	// Agent, when set, performs the agent actions gateway operations ask
+	// for, as a Custom Integration does (see Agent).
+	Agent Agent
 }
 
 // Server is the in-memory API; it is an http.Handler and safe for
@@ -285,4 +292,20 @@ func (s *Server) Len(name string) int {
 		return len(st.byID)
 	}
 	return 0
+}
+
+// Records returns every record of a resource as the API renders it,
+// newest first.
+func (s *Server) Records(name string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.stores[name]
+	if !ok {
+		return nil
+	}
+	out := make([]map[string]any, 0, len(st.byID))
+	for _, r := range st.newest() {
+		out = append(out, s.render(name, r))
+	}
+	return out
 }

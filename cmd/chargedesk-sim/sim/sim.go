@@ -31,7 +31,14 @@ Usage:
   chargedesk-sim list                      list the actions and their paths
 
 Flags of serve:
-  --addr ADDR        where to listen (default 127.0.0.1:8090)
+  --addr ADDR        where to listen (default 127.0.0.1:8090); the agent
+                     console is at /, the API at /v1
+  --base-path URL    the Custom Integration's Base Path: agent actions (the
+                     API's gateway operations and the console's buttons)
+                     are sent there as webhooks, and the answer applied
+  -H 'Name: value'   a header of the Custom Integration; repeatable
+  --path action=/p   an action's path below the Base Path; repeatable
+  --webhook-timeout D  how long to wait for an answer (default 30s)
   --api-key KEY      the secret key clients must send (default: made up and
                      printed)
   --state FILE       load the records from FILE at start, save them there
