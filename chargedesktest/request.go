@@ -138,3 +138,21 @@ func Serve(h http.Handler, req *http.Request) *Outcome {
 	h.ServeHTTP(rec, req)
 	return ReadOutcome(actionOf(req), rec.Code, rec.Body.Bytes())
 }
+
+// IntegrationFor returns the Integration that matches a receiver's
+// configuration, as its configure page in ChargeDesk would be filled in:
+// cfg's Base Path (a path is joined to origin, such as
+// "http://127.0.0.1:8080"), its paths, and the first accepted value of each
+// of its headers.
+func IntegrationFor(cfg chargedesk.Config, origin string) Integration {
+	in := Integration{BasePath: cfg.BasePath, Paths: cfg.Paths, Header: http.Header{}}
+	if !strings.HasPrefix(cfg.BasePath, "http://") && !strings.HasPrefix(cfg.BasePath, "https://") {
+		in.BasePath = strings.TrimRight(origin, "/") + "/" + strings.TrimLeft(cfg.BasePath, "/")
+	}
+	for _, h := range cfg.Headers {
+		if len(h.Values) > 0 {
+			in.Header.Add(h.Name, h.Values[0])
+		}
+	}
+	return in
+}

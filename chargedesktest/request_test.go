@@ -192,3 +192,27 @@ func TestActionOfInfersFromThePath(t *testing.T) {
 	req = httptest.NewRequest(http.MethodPost, "/chargedesk/x", nil)
 	assert.Equal(t, chargedesk.Action(""), actionOf(req))
 }
+
+// An Integration built from the receiver's own Config reaches it and
+// authenticates.
+func TestIntegrationFor(t *testing.T) {
+	cfg := chargedesk.Config{
+		BasePath: "/cd/{customer_id}",
+		Headers: []chargedesk.Header{
+			{Name: "Authorization", Values: []string{"Bearer integration-for-secret-0123", "Bearer the-previous-secret-0123"}},
+			{Name: "X-Charge", Values: []string{"{charge_id}"}},
+		},
+		Paths: map[chargedesk.Action]string{chargedesk.ActionRefund: "/money-back"},
+	}
+	in := IntegrationFor(cfg, "http://127.0.0.1:8080/")
+	assert.Equal(t, "http://127.0.0.1:8080/cd/{customer_id}", in.BasePath)
+	assert.Equal(t, []string{"Bearer integration-for-secret-0123"}, in.Header.Values("Authorization"))
+
+	h := newTestHandler(t, cfg)
+	body, err := Build(chargedesk.ActionRefund)
+	require.NoError(t, err)
+	req, err := IntegrationFor(cfg, "").NewRequest(context.Background(), chargedesk.ActionRefund, body)
+	require.NoError(t, err)
+	out := Serve(h, req)
+	assert.True(t, out.OK, "%d %s", out.Status, out.Body)
+}

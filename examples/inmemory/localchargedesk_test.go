@@ -104,7 +104,8 @@ func TestLocalChargeDeskWrongSecret(t *testing.T) {
 	var apiErr *api.Error
 	require.True(t, errors.As(err, &apiErr), "%v", err)
 	assert.Equal(t, 400, apiErr.StatusCode)
-	assert.Contains(t, apiErr.Message, "authenticat", "the receiver's 401 message")
+	assert.Equal(t, "The webhook was refused: its authentication headers do not match the integration's settings.", apiErr.Message,
+		"the receiver's 401 message")
 	after, err := cd.Charges.Get(ctx, ch.ID)
 	require.NoError(t, err)
 	assert.True(t, after.AmountRefunded.IsZero(), "a refused action changes nothing")

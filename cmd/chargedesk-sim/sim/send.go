@@ -9,8 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
-	"strings"
+		"strings"
 	"time"
 
 	"github.com/chargedesk/chargedesk-go"
@@ -102,7 +101,7 @@ func parseArgs(cmd string, args []string, withSend bool) (chargedesk.Action, *op
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return "", nil, usagef("%s <action> [flags]; run 'chargedesk-sim help' for the flags", cmd)
+				return "", nil, errHelp
 			}
 			return "", nil, usagef("%s: %v", cmd, err)
 		}
@@ -135,7 +134,7 @@ func parseArgs(cmd string, args []string, withSend bool) (chargedesk.Action, *op
 
 // buildBody returns the payload to send: the example or --file, with the
 // overrides applied.
-func buildBody(action chargedesk.Action, opts *options, stdin io.Reader) ([]byte, error) {
+func buildBody(action chargedesk.Action, opts *options, stdin io.Reader, stderr io.Writer) ([]byte, error) {
 	var (
 		body []byte
 		err  error
@@ -151,20 +150,25 @@ func buildBody(action chargedesk.Action, opts *options, stdin io.Reader) ([]byte
 	if err != nil {
 		return nil, usagef("--file: %v", err)
 	}
-	body, err = chargedesktest.Apply(body, opts.overrides.list...)
-	if err != nil {
-		return nil, usagef("%s", strings.TrimPrefix(err.Error(), "chargedesktest: "))
+	for _, o := range opts.overrides.list {
+		if path, isSet := setPath(o); isSet && !pathExists(body, path) {
+			warnNewField(stderr, body, path)
+		}
+		body, err = chargedesktest.Apply(body, o)
+		if err != nil {
+			return nil, usagef("%s", strings.TrimPrefix(err.Error(), "chargedesktest: "))
+		}
 	}
 	return body, nil
 }
 
 // payload prints the body send would send.
-func payload(args []string, stdin io.Reader, stdout io.Writer) error {
+func payload(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	action, opts, err := parseArgs("payload", args, false)
 	if err != nil {
 		return err
 	}
-	body, err := buildBody(action, opts, stdin)
+	body, err := buildBody(action, opts, stdin, stderr)
 	if err != nil {
 		return err
 	}
@@ -179,7 +183,7 @@ func send(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err != nil {
 		return false, err
 	}
-	body, err := buildBody(action, opts, stdin)
+	body, err := buildBody(action, opts, stdin, stderr)
 	if err != nil {
 		return false, err
 	}
@@ -195,7 +199,7 @@ func send(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return false, usagef("%s", strings.TrimPrefix(err.Error(), "chargedesktest: "))
 	}
 	if opts.verbose {
-		printRequest(stderr, req, len(body))
+		printRequest(stderr, req, opts.headers.h, body)
 	}
 	client := &http.Client{
 		Timeout: opts.timeout,
@@ -219,25 +223,15 @@ func send(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	return !out.OK, nil
 }
 
-// printRequest shows the request, every header value masked: they carry
-// the integration's secrets.
-func printRequest(w io.Writer, req *http.Request, size int) {
+// printRequest shows the request: its URL and header values with their
+// placeholders filled, except values whose template holds fixed text (a
+// secret), which are masked; then the body.
+func printRequest(w io.Writer, req *http.Request, templates http.Header, body []byte) {
 	fmt.Fprintf(w, "→ %s %s\n", req.Method, req.URL.Redacted())
-	names := make([]string, 0, len(req.Header))
-	for name := range req.Header {
-		names = append(names, name)
+	for _, h := range maskedHeaders(templates, req.Header) {
+		fmt.Fprintf(w, "  %s: %s\n", h[0], h[1])
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		for range req.Header[name] {
-			value := "[masked]"
-			if name == "Content-Type" {
-				value = req.Header.Get(name)
-			}
-			fmt.Fprintf(w, "  %s: %s\n", name, value)
-		}
-	}
-	fmt.Fprintf(w, "  (%d bytes of JSON)\n", size)
+	fmt.Fprintf(w, "  Content-Type: %s\n\n%s\n", req.Header.Get("Content-Type"), indent(body))
 }
 
 // printOutcome shows the outcome as the agent sees it.

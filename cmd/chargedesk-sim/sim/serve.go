@@ -50,6 +50,9 @@ func parseServe(args []string) (*serveOptions, error) {
 	fs.Float64Var(&o.failRate, "fail-rate", 0, "")
 	fs.DurationVar(&o.latency, "latency", 0, "")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errHelp
+		}
 		return nil, usagef("serve: %v", err)
 	}
 	if fs.NArg() > 0 {

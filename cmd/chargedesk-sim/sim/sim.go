@@ -54,14 +54,17 @@ Flags of send (payload takes --file, --set and --unset):
   -H 'Name: value'   a header, as entered in ChargeDesk; repeatable
   --file FILE        the JSON payload to send ("-" for stdin) instead of the
                      documented example
-  --set path=value   change a payload field; repeatable, applied in order.
+  --set path=value   change a payload field; repeatable, applied in order;
+                     a field the payload lacks is added, with a warning.
                      A JSON literal is sent as such (5.00, true, null,
                      "quoted text", {...}), anything else as a string:
                      --set refund_amount=5.00 --set charge.status=authorized
   --unset path       remove a payload field: --unset charge; repeatable
   --json             print the outcome as JSON
   --timeout D        give up waiting for the answer after D (default 10s)
-  -v                 print the request on stderr, header values masked
+  -v                 print the request and its body on stderr; header values
+                     with fixed text (secrets) are masked, placeholder-only
+                     ones shown filled
 
 The URL, the path and header values may hold {field} placeholders, filled
 from the payload as ChargeDesk fills them: -H 'X-Charge: {charge_id}'.
@@ -74,6 +77,9 @@ came, 2 when the command is wrong.
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+
+// errHelp is -h or --help after a command: the usage goes to stdout.
+var errHelp = errors.New("help requested")
 
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
@@ -96,7 +102,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitFailed
 		}
 	case "payload":
-		err = payload(args[1:], stdin, stdout)
+		err = payload(args[1:], stdin, stdout, stderr)
 	case "serve":
 		err = serve(ctx, args[1:], stdout, stderr, nil)
 	case "list":
@@ -113,6 +119,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ue *usageError
 	switch {
 	case err == nil:
+		return exitOK
+	case errors.Is(err, errHelp):
+		fmt.Fprint(stdout, usage)
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "chargedesk-sim: %v\nRun 'chargedesk-sim help' for usage.\n", err)

@@ -216,17 +216,42 @@ func TestSendPayloadSources(t *testing.T) {
 	}
 }
 
-func TestVerboseMasksHeaderValues(t *testing.T) {
+// -v masks only the configured secrets (header values with fixed text),
+// and shows placeholder-only headers filled, and the body, so that
+// placeholders can be debugged.
+func TestVerboseMasksOnlySecrets(t *testing.T) {
 	u, _ := fakeURL(t, 200, `{}`)
 	code, out, errOut := runSim(t, "", "send", "refund", "-v", "--url", u, "-H", "Authorization: Bearer very-secret-value-123",
-		"-H", "X-Charge: {charge_id}")
+		"-H", "X-Charge: {charge_id}", "-H", "X-Signed: key-{charge_id}")
 	require.Equal(t, 0, code)
 	assert.Contains(t, errOut, "→ POST "+u+"/refund\n")
 	assert.Contains(t, errOut, "  Authorization: [masked]\n")
-	assert.Contains(t, errOut, "  X-Charge: [masked]\n")
+	assert.Contains(t, errOut, "  X-Charge: example-Xs84hY5BSt5IttuRSIsQIA8r\n")
+	assert.Contains(t, errOut, "  X-Signed: [masked]\n", "fixed text beside a placeholder may be a secret")
 	assert.Contains(t, errOut, "  Content-Type: application/json\n")
+	assert.Contains(t, errOut, `"refund_amount": 12.34`, "the body is shown")
 	assert.NotContains(t, errOut+out, "very-secret-value-123")
-	assert.NotContains(t, errOut+out, "example-Xs84hY5BSt5IttuRSIsQIA8r")
+}
+
+// --help after a command prints the flags and succeeds.
+func TestSendHelp(t *testing.T) {
+	for _, args := range [][]string{{"send", "refund", "--help"}, {"send", "-h"}, {"payload", "--help"}, {"serve", "--help"}} {
+		code, out, errOut := runSim(t, "", args...)
+		assert.Equal(t, 0, code, args)
+		assert.Contains(t, out, "--set path=value", args)
+		assert.Empty(t, errOut, args)
+	}
+}
+
+// A --set that adds a field the payload lacks is most often a typo: it is
+// sent (a test may mean it), with a warning naming the closest field.
+func TestSetWarnsOfANewField(t *testing.T) {
+	code, out, errOut := runSim(t, "", "payload", "refund", "--set", "charge.amonut=5", "--set", "charge.amount=6")
+	require.Equal(t, 0, code)
+	assert.Equal(t, "chargedesk-sim: warning: --set charge.amonut adds a field the payload does not have; did you mean charge.amount?\n", errOut)
+	assert.Contains(t, out, `"amonut":5`, "still sent: a test may mean it")
+	_, _, errOut = runSim(t, "", "payload", "refund", "--set", "charge.brand_new_field=1")
+	assert.Equal(t, "chargedesk-sim: warning: --set charge.brand_new_field adds a field the payload does not have\n", errOut)
 }
 
 func TestSendWithoutAnswer(t *testing.T) {
@@ -279,7 +304,6 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown flag", []string{"send", "refund", "--jsn"}, "flag provided but not defined: -jsn"},
 		{"payload takes no url", []string{"payload", "refund", "--url", "http://x"}, "flag provided but not defined: -url"},
 		{"list takes nothing", []string{"list", "refund"}, "list takes no arguments"},
-		{"help flag", []string{"send", "-h"}, "send <action> [flags]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
