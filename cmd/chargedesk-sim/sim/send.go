@@ -9,7 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/chargedesk/chargedesk-go"
