@@ -155,7 +155,13 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 		}()
 		answer, err := h.invoke(gctx, action, req)
 		if err == nil {
-			err = checkGatewayAnswer(answer, charge, sub)
+			// Success counts as done: parts of the answer ChargeDesk cannot
+			// use are dropped, never the action.
+			var dropped []error
+			answer, dropped, err = settleAnswer(answer, charge, sub)
+			for _, d := range dropped {
+				gl.Error().Err(d).Msg("dropped a part of the gateway's answer that ChargeDesk cannot use; the action succeeded and is answered without it")
+			}
 		}
 		out = outcome{answer: answer, err: err}
 		if err == nil && dupKey != "" {
@@ -252,16 +258,6 @@ func nilIfNil(r *Response, err error) (any, error) {
 		return struct{}{}, nil
 	}
 	return r, nil
-}
-
-func checkGatewayAnswer(answer any, charge *Charge, sub *Subscription) error {
-	switch a := answer.(type) {
-	case *Response:
-		return checkAnswer(a, charge, sub)
-	case *PaymentResponse:
-		return checkPaymentAnswer(a, charge)
-	}
-	return nil
 }
 
 func unescapePath(s string) string {

@@ -13,10 +13,10 @@ var (
 	// (status 501). [UnimplementedGateway] answers it for every action.
 	ErrNotSupported = errors.New("chargedesk: action not supported by this gateway")
 
-	// ErrBadAnswer wraps what is wrong with a Gateway's answer (a negative
-	// amount, a payment request without a redirect URL, ...). The agent is
-	// told the integration answered wrongly (status 500); the detail is
-	// logged.
+	// ErrBadAnswer wraps what is wrong with a Gateway's answer. Only a
+	// payment request without a usable redirect URL fails the action for it
+	// (status 500; the detail is logged): any other answer of a Gateway that
+	// succeeded is a success, its unusable parts dropped and logged.
 	ErrBadAnswer = errors.New("chargedesk: the gateway's answer is invalid")
 
 	errEmptyBody = errors.New("the webhook body is empty; ChargeDesk sends a JSON object")

@@ -2,7 +2,6 @@ package chargedesk
 
 import (
 	"fmt"
-	"net/url"
 	"time"
 )
 
@@ -107,9 +106,12 @@ type Ref struct {
 // empty, a pointer when not nil, so a zero that matters (AmountRefunded 0)
 // is sent by pointing at it.
 //
-// The handler refuses an answer whose AmountRefunded exceeds Amount or, when
-// Amount is not set, the amount ChargeDesk sent; if the platform's amount
-// differs from ChargeDesk's copy, set Amount to the platform's.
+// Once the Gateway returned success the action counts as done: an update
+// object ChargeDesk cannot use (an unknown status, a negative amount,
+// AmountRefunded above the answer's own Amount, an amount finer than the
+// currency, a malformed URL) is dropped from the answer and logged at error
+// level, and the agent gets the rest. Amounts are never compared with
+// ChargeDesk's payload, whose copy may be stale.
 type ChargeUpdate struct {
 	Status         ChargeStatus      `json:"status,omitempty"`
 	Amount         *Amount           `json:"amount,omitempty"`
@@ -232,144 +234,4 @@ func ChargeStatusAnswer(status ChargeStatus) *Response {
 // status only, such as SubscriptionStatusCanceled after a cancel.
 func SubscriptionStatusAnswer(status SubscriptionStatus) *Response {
 	return &Response{Subscription: &SubscriptionUpdate{Status: status}}
-}
-
-// checkAnswer reports what is wrong with a gateway's answer, in terms for
-// the log, so that ChargeDesk never shows an agent a state that cannot be:
-// unknown statuses, negative amounts, more refunded than charged, amounts
-// finer than their currency, malformed URLs. charge is the webhook's charge,
-// if it had one, for currencies and amounts the answer does not restate.
-func checkAnswer(resp *Response, charge *Charge, sub *Subscription) error {
-	if resp == nil {
-		return nil
-	}
-	if c := resp.Charge; c != nil {
-		if c.Status != "" && !c.Status.Valid() {
-			return fmt.Errorf("%w: charge.status %q is not a ChargeDesk charge status", ErrBadAnswer, c.Status)
-		}
-		currency := c.Currency
-		if currency == "" && charge != nil {
-			currency = charge.Currency
-		}
-		if err := checkAnswerAmount("charge.amount", c.Amount, currency); err != nil {
-			return err
-		}
-		if err := checkAnswerAmount("charge.amount_refunded", c.AmountRefunded, currency); err != nil {
-			return err
-		}
-		if c.Currency != "" && !validCurrency(c.Currency) {
-			return fmt.Errorf("%w: charge.currency %q is not an ISO 4217 code", ErrBadAnswer, c.Currency)
-		}
-		if c.AmountRefunded != nil {
-			total := c.Amount
-			if total == nil && charge != nil {
-				total = &charge.Amount
-			}
-			if total != nil && c.AmountRefunded.Cmp(total.Decimal) > 0 {
-				return fmt.Errorf("%w: charge.amount_refunded %s is more than the charge's amount %s",
-					ErrBadAnswer, c.AmountRefunded, total)
-			}
-		}
-		if c.PayLink != "" {
-			if err := checkURL("charge.pay_link", c.PayLink); err != nil {
-				return err
-			}
-		}
-	}
-	if s := resp.Subscription; s != nil {
-		if s.Status != "" && !s.Status.Valid() {
-			return fmt.Errorf("%w: subscription.status %q is not a ChargeDesk subscription status", ErrBadAnswer, s.Status)
-		}
-		currency := s.Currency
-		if currency == "" && sub != nil {
-			currency = sub.Currency
-		}
-		if err := checkAnswerAmount("subscription.amount", s.Amount, currency); err != nil {
-			return err
-		}
-		if s.Currency != "" && !validCurrency(s.Currency) {
-			return fmt.Errorf("%w: subscription.currency %q is not an ISO 4217 code", ErrBadAnswer, s.Currency)
-		}
-		if err := checkInterval("subscription.interval", s.Interval); err != nil {
-			return err
-		}
-		for _, f := range []struct {
-			name string
-			n    *int
-		}{{"interval_count", s.IntervalCount}, {"quantity", s.Quantity},
-			{"billing_cycles_total", s.BillingCyclesTotal}, {"billing_cycles_current", s.BillingCyclesCurrent}} {
-			if f.n != nil && *f.n < 0 {
-				return fmt.Errorf("%w: subscription.%s %d is negative", ErrBadAnswer, f.name, *f.n)
-			}
-		}
-	}
-	if p := resp.Product; p != nil {
-		if err := checkAnswerAmount("product.amount", p.Amount, p.Currency); err != nil {
-			return err
-		}
-		if err := checkAnswerAmount("product.setup_amount", p.SetupAmount, p.Currency); err != nil {
-			return err
-		}
-		if p.Currency != "" && !validCurrency(p.Currency) {
-			return fmt.Errorf("%w: product.currency %q is not an ISO 4217 code", ErrBadAnswer, p.Currency)
-		}
-		if err := checkInterval("product.interval", p.Interval); err != nil {
-			return err
-		}
-		if p.URL != "" {
-			if err := checkURL("product.url", p.URL); err != nil {
-				return err
-			}
-		}
-	}
-	if c := resp.Customer; c != nil && c.Website != "" {
-		if err := checkURL("customer.website", c.Website); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkPaymentAnswer checks a payment request's answer: a redirect URL is
-// required, then the rules of checkAnswer.
-func checkPaymentAnswer(resp *PaymentResponse, charge *Charge) error {
-	if resp == nil || resp.RedirectURL == "" {
-		return fmt.Errorf("%w: a payment request must answer a redirect_url", ErrBadAnswer)
-	}
-	if err := checkURL("redirect_url", resp.RedirectURL); err != nil {
-		return err
-	}
-	return checkAnswer(&resp.Response, charge, nil)
-}
-
-func checkAnswerAmount(field string, a *Amount, currency string) error {
-	if a == nil {
-		return nil
-	}
-	if a.IsNeg() {
-		return fmt.Errorf("%w: %s %s is negative", ErrBadAnswer, field, a)
-	}
-	if scale, ok := currencyScale(currency); ok {
-		if err := checkScale(*a, scale, currency); err != nil {
-			return fmt.Errorf("%w: %s: %s", ErrBadAnswer, field, err)
-		}
-	}
-	return nil
-}
-
-func checkInterval(field, interval string) error {
-	switch interval {
-	case "", "day", "week", "month", "year":
-		return nil
-	}
-	return fmt.Errorf("%w: %s %q is not day, week, month or year", ErrBadAnswer, field, interval)
-}
-
-// checkURL requires an absolute http or https URL with a host.
-func checkURL(field, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: %s %q is not an absolute http(s) URL", ErrBadAnswer, field, raw)
-	}
-	return nil
 }
