@@ -72,6 +72,8 @@ func describeType(t reflect.Type) string {
 		return "an amount"
 	case reflect.TypeFor[flexString](), reflect.TypeFor[*flexString]():
 		return "text"
+	case reflect.TypeFor[flexID](), reflect.TypeFor[*flexID]():
+		return "an id: text without surrounding spaces or invisible characters, or a whole number"
 	case reflect.TypeFor[flexInt](), reflect.TypeFor[*flexInt]():
 		return "a whole number"
 	case reflect.TypeFor[flexBool](), reflect.TypeFor[*flexBool]():
@@ -96,6 +98,7 @@ func describeType(t reflect.Type) string {
 // these names keep the receiver's code as it reads.
 type (
 	flexString  = wire.String
+	flexID      = wire.ID
 	flexInt     = wire.Int
 	flexBool    = wire.Bool
 	unixTime    = wire.UnixTime

@@ -77,12 +77,12 @@ type Charge struct {
 // chargeWire is Charge's overlay: each field points into the Charge and has
 // a type that decodes and encodes ChargeDesk's format.
 type chargeWire struct {
-	ChargeID                *flexString      `json:"charge_id"`
-	TransactionID           *flexString      `json:"transaction_id"`
+	ChargeID                *flexID          `json:"charge_id"`
+	TransactionID           *flexID          `json:"transaction_id"`
 	GatewayID               *flexString      `json:"gateway_id"`
-	CustomerID              *flexString      `json:"customer_id"`
-	ProductID               *flexString      `json:"product_id"`
-	SubscriptionID          *flexString      `json:"subscription_id"`
+	CustomerID              *flexID          `json:"customer_id"`
+	ProductID               *flexID          `json:"product_id"`
+	SubscriptionID          *flexID          `json:"subscription_id"`
 	Amount                  *Amount          `json:"amount"`
 	AmountRefunded          *Amount          `json:"amount_refunded"`
 	AddedTax                *Amount          `json:"added_tax"`
@@ -131,9 +131,9 @@ type chargeWire struct {
 
 func (c *Charge) wire() *chargeWire {
 	return &chargeWire{
-		ChargeID: (*flexString)(&c.ChargeID), TransactionID: (*flexString)(&c.TransactionID),
-		GatewayID: (*flexString)(&c.GatewayID), CustomerID: (*flexString)(&c.CustomerID),
-		ProductID: (*flexString)(&c.ProductID), SubscriptionID: (*flexString)(&c.SubscriptionID),
+		ChargeID: (*flexID)(&c.ChargeID), TransactionID: (*flexID)(&c.TransactionID),
+		GatewayID: (*flexString)(&c.GatewayID), CustomerID: (*flexID)(&c.CustomerID),
+		ProductID: (*flexID)(&c.ProductID), SubscriptionID: (*flexID)(&c.SubscriptionID),
 		Amount: &c.Amount, AmountRefunded: &c.AmountRefunded, AddedTax: &c.AddedTax,
 		Currency: (*flexString)(&c.Currency), Status: (*flexString)(&c.Status),
 		StatusText: (*flexString)(&c.StatusText), IsPaid: (*flexBool)(&c.IsPaid),
@@ -218,10 +218,10 @@ type Subscription struct {
 }
 
 type subscriptionWire struct {
-	SubscriptionID       *flexString      `json:"subscription_id"`
+	SubscriptionID       *flexID          `json:"subscription_id"`
 	GatewayID            *flexString      `json:"gateway_id"`
-	CustomerID           *flexString      `json:"customer_id"`
-	ProductID            *flexString      `json:"product_id"`
+	CustomerID           *flexID          `json:"customer_id"`
+	ProductID            *flexID          `json:"product_id"`
 	Amount               *Amount          `json:"amount"`
 	SetupAmount          *Amount          `json:"setup_amount"`
 	Currency             *flexString      `json:"currency"`
@@ -259,8 +259,8 @@ type subscriptionWire struct {
 
 func (s *Subscription) wire() *subscriptionWire {
 	return &subscriptionWire{
-		SubscriptionID: (*flexString)(&s.SubscriptionID), GatewayID: (*flexString)(&s.GatewayID),
-		CustomerID: (*flexString)(&s.CustomerID), ProductID: (*flexString)(&s.ProductID),
+		SubscriptionID: (*flexID)(&s.SubscriptionID), GatewayID: (*flexString)(&s.GatewayID),
+		CustomerID: (*flexID)(&s.CustomerID), ProductID: (*flexID)(&s.ProductID),
 		Amount: &s.Amount, SetupAmount: &s.SetupAmount, Currency: (*flexString)(&s.Currency),
 		Status: (*flexString)(&s.Status), StatusText: (*flexString)(&s.StatusText),
 		Interval: (*flexString)(&s.Interval), IntervalCount: (*flexInt)(&s.IntervalCount),
@@ -298,15 +298,15 @@ type Plan struct {
 }
 
 type planWire struct {
-	ProductID *flexString `json:"product_id"`
-	Quantity  *flexInt    `json:"quantity"`
+	ProductID *flexID  `json:"product_id"`
+	Quantity  *flexInt `json:"quantity"`
 }
 
 // UnmarshalJSON implements [json.Unmarshaler]; the product id may arrive as
 // a number and the quantity as a string.
 func (p *Plan) UnmarshalJSON(raw []byte) error {
 	*p = Plan{}
-	return decodeObject(raw, &planWire{(*flexString)(&p.ProductID), (*flexInt)(&p.Quantity)}, "a plan object")
+	return decodeObject(raw, &planWire{(*flexID)(&p.ProductID), (*flexInt)(&p.Quantity)}, "a plan object")
 }
 
 // Raw is the webhook as it arrived, for what the typed fields do not carry:

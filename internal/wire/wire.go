@@ -10,12 +10,14 @@ package wire
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/govalues/decimal"
@@ -452,4 +454,81 @@ func indexAny(s string, a, b byte) int {
 		}
 	}
 	return -1
+}
+
+// MaxIDLen is the longest object id accepted, in bytes.
+const MaxIDLen = 255
+
+// ID is an object id (charge_id, customer_id, ...): text, or a JSON number
+// that is an integer, read as its decimal text. Ids decide which object
+// money moves on and which lock guards it, so a spelling a platform could
+// read as another id is refused: leading or trailing space, control,
+// zero-width, byte-order-mark and bidi characters, invalid UTF-8 (and its
+// replacement character), more than MaxIDLen bytes, a number with a
+// fraction or exponent, a boolean, an object or a list. null is "" (no id).
+type ID string
+
+// UnmarshalJSON implements json.Unmarshaler with the rules on ID.
+func (s *ID) UnmarshalJSON(raw []byte) error {
+	switch raw[0] {
+	case '"':
+		v, ok := Unquote(raw)
+		if !ok {
+			return TypeErrorMsg(raw, "is not an id", s)
+		}
+		if err := CheckID(v); err != nil {
+			return TypeErrorMsg(raw, err.Error(), s)
+		}
+		*s = ID(v)
+	case 'n':
+		*s = ""
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		for i, c := range raw {
+			if (c < '0' || c > '9') && !(i == 0 && c == '-') {
+				return TypeErrorMsg(raw, "is a number that is not a whole number", s)
+			}
+		}
+		if len(raw) > MaxIDLen {
+			return TypeErrorMsg(raw, "is too long for an id", s)
+		}
+		*s = ID(raw)
+	default:
+		return TypeErrorMsg(raw, "is not an id", s)
+	}
+	return nil
+}
+
+// MarshalJSON writes the id as a JSON string.
+func (s ID) MarshalJSON() ([]byte, error) { return json.Marshal(string(s)) }
+
+// CheckID reports what makes s unusable as an id ("" is no id, and fine).
+// The message never quotes s.
+func CheckID(s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) > MaxIDLen {
+		return fmt.Errorf("is longer than %d bytes", MaxIDLen)
+	}
+	if !utf8.ValidString(s) {
+		return errors.New("is not valid UTF-8")
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		return errors.New("starts or ends with a space")
+	}
+	for _, r := range s {
+		if unsafeInID(r) {
+			return fmt.Errorf("holds the invisible or control character U+%04X", r)
+		}
+	}
+	return nil
+}
+
+// unsafeInID reports control, format (zero-width, bidi, BOM) and
+// replacement characters.
+func unsafeInID(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError ||
+		r == '\u2028' || r == '\u2029'
 }
