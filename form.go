@@ -8,13 +8,16 @@ import (
 	"github.com/chargedesk/chargedesk-go/internal/phpquery"
 )
 
-// decodeBody decodes a webhook body: JSON unless the Content-Type says the
-// body is form-encoded. ChargeDesk sends JSON; a form body (PHP's bracket
-// notation, charge[amount]=34.00) decodes to the same request, under the
-// same rules. It also returns the body as the JSON object it decoded (the
+// decodeBody decodes a webhook body. ChargeDesk sends JSON; a form body
+// (PHP's bracket notation, charge[amount]=34.00) decodes to the same
+// request, under the same rules. A body that is a JSON object is JSON
+// whatever its Content-Type says (a PHP curl call that forgets the header
+// sends application/x-www-form-urlencoded); only a body that is not one is
+// read as a form, and only when the Content-Type says form. It also returns the body as the JSON object it decoded (the
 // form converted), in which placeholders are looked up.
 func decodeBody(contentType string, body []byte) (*envelope, []byte, error) {
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt == "application/x-www-form-urlencoded" {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err == nil && mt == "application/x-www-form-urlencoded" && !looksLikeJSONObject(body) {
 		js, err := formToJSON(body)
 		if err != nil {
 			return nil, nil, err
@@ -42,4 +45,12 @@ func formToJSON(body []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", errBadJSON, err)
 	}
 	return js, nil
+}
+
+// looksLikeJSONObject reports whether body, past leading white space,
+// starts a JSON object. A form's first key cannot start with "{": PHP's
+// encoder escapes it as %7B.
+func looksLikeJSONObject(body []byte) bool {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '{'
 }
