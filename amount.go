@@ -68,7 +68,7 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 		}
 		return a.set(b, s)
 	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		return a.set(b, string(b))
+		return a.set(b, phpFloatText(string(b)))
 	default:
 		return typeError(b, "an amount", a)
 	}
@@ -81,6 +81,36 @@ func (a *Amount) set(raw []byte, s string) error {
 	}
 	*a = v
 	return nil
+}
+
+// phpFloatText reads a JSON number of 16 or 17 significant digits as the
+// binary double it is the text of, and returns that double's shortest
+// round-trip decimal. PHP's json_encode writes floats with
+// serialize_precision digits, and php.ini files carried over from PHP 7.0
+// set it to 17: the float 12.34 arrives as 12.339999999999999 and 0.1 as
+// 0.10000000000000001. Numbers with fewer digits are decimal text already,
+// and a string is never a float. The result then meets the currency's
+// scale check like any amount, so float arithmetic that is no amount
+// (34.00 - 33.99 = 0.00999999999999801) is still refused.
+func phpFloatText(s string) string {
+	if n := wire.SignificantDigits(s); n != 16 && n != 17 {
+		return s
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return s
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// IsPHPFloat reports whether raw, a JSON value, is a number that
+// [Amount]'s decoding reads as a PHP float (see the package doc).
+func IsPHPFloat(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return false
+	}
+	return phpFloatText(string(raw)) != string(raw)
 }
 
 // MarshalJSON implements [json.Marshaler]: the amount as a JSON number.

@@ -2,6 +2,7 @@ package chargedesk
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -91,6 +92,9 @@ func annotate(log *zerolog.Logger, req any) {
 		switch r := req.(type) {
 		case *RefundRequest:
 			c = c.Str("amount", r.RefundAmount.String()).Str("action_reason", r.ActionReason)
+			if refundAmountIsPHPFloat(r.Raw.Body) {
+				c = c.Bool("refund_amount_php_float", true)
+			}
 			if charge != nil {
 				c = c.Str("currency", charge.Currency)
 			}
@@ -265,4 +269,13 @@ func unescapePath(s string) string {
 		return u
 	}
 	return s
+}
+
+// refundAmountIsPHPFloat reports whether a JSON body's refund_amount was
+// read as a PHP float, so the log says so.
+func refundAmountIsPHPFloat(body []byte) bool {
+	var b struct {
+		RefundAmount json.RawMessage `json:"refund_amount"`
+	}
+	return json.Unmarshal(body, &b) == nil && IsPHPFloat(b.RefundAmount)
 }
