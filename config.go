@@ -1,6 +1,8 @@
 package chargedesk
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"time"
@@ -58,12 +60,14 @@ type Config struct {
 	// when the webhook arrives (waiting for another action on the same
 	// object counts too). Past it the agent is told the outcome is unknown
 	// (504), and a late outcome is logged at error level so an operator can
-	// reconcile. Default DefaultTimeout (25s); negative means none.
+	// reconcile. Default DefaultTimeout (25s); negative means none; between
+	// 0 and one second NewHandler refuses it. In JSON, "25s".
 	Timeout time.Duration `json:"timeout"`
 
 	// DuplicateWindow is how long after an action succeeds an identical
 	// one is refused with 409 rather than performed again. Default
-	// DefaultDuplicateWindow (60s); negative turns the guard off.
+	// DefaultDuplicateWindow (60s); negative turns the guard off; between 0
+	// and one second NewHandler refuses it. In JSON, "60s".
 	DuplicateWindow time.Duration `json:"duplicate_window"`
 
 	// Middleware wraps every webhook. Nil means DefaultMiddleware; to
@@ -84,6 +88,58 @@ type Config struct {
 	// Prometheus or OpenTelemetry. It must be safe for concurrent use and
 	// return quickly.
 	Observe func(Event) `json:"-"`
+}
+
+// UnmarshalJSON implements [json.Unmarshaler]: Timeout and DuplicateWindow
+// take Go duration strings ("25s", "1m30s") as well as numbers, which are
+// nanoseconds as encoding/json reads a time.Duration (NewHandler refuses
+// one under a second, so "timeout": 25 is an error, not 25 ns).
+func (c *Config) UnmarshalJSON(b []byte) error {
+	type plain Config
+	var w struct {
+		*plain
+		Timeout         *jsonDuration `json:"timeout"`
+		DuplicateWindow *jsonDuration `json:"duplicate_window"`
+	}
+	w.plain = (*plain)(c)
+	w.Timeout = (*jsonDuration)(&c.Timeout)
+	w.DuplicateWindow = (*jsonDuration)(&c.DuplicateWindow)
+	return json.Unmarshal(b, &w)
+}
+
+// MarshalJSON implements [json.Marshaler], writing durations as Go duration
+// strings, which UnmarshalJSON reads back.
+func (c Config) MarshalJSON() ([]byte, error) {
+	type plain Config
+	return json.Marshal(struct {
+		plain
+		Timeout         string `json:"timeout"`
+		DuplicateWindow string `json:"duplicate_window"`
+	}{plain(c), c.Timeout.String(), c.DuplicateWindow.String()})
+}
+
+// jsonDuration is a time.Duration read from a duration string or a number.
+type jsonDuration time.Duration
+
+func (d *jsonDuration) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("chargedesk: config: %q is not a duration such as \"25s\"", s)
+		}
+		*d = jsonDuration(v)
+		return nil
+	}
+	var n int64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("chargedesk: config: a duration is a string such as \"25s\"")
+	}
+	*d = jsonDuration(n)
+	return nil
 }
 
 // logger returns the configured logger or the default.

@@ -105,6 +105,7 @@ const (
 	msgTimeout      = "The payment platform did not answer in time, so the outcome is unknown. Check the charge or subscription on the platform before retrying."
 	msgBadAnswer    = "The payment platform integration answered in a form ChargeDesk cannot use; the action may have been performed. Check the charge or subscription on the platform before retrying."
 	msgBusy         = "Another action on this charge or subscription is still being processed; try again in a moment."
+	msgStoreDown    = "The integration could not reach its lock or duplicate store, so nothing was done; try again in a moment."
 )
 
 // errorAnswer maps an error to the HTTP status, the agent's message and the

@@ -71,6 +71,12 @@ func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
+	if h.timeout > 0 && h.timeout < time.Second {
+		return nil, configErrorf("Timeout", "%s is under one second, too short for any payment platform (a number in JSON is nanoseconds: write \"25s\"); negative turns the deadline off", h.timeout)
+	}
+	if h.window > 0 && h.window < time.Second {
+		return nil, configErrorf("DuplicateWindow", "%s is under one second, too short to catch a double click (a number in JSON is nanoseconds: write \"60s\"); negative turns the guard off", h.window)
+	}
 	if h.timeout == 0 {
 		h.timeout = DefaultTimeout
 	}
@@ -248,8 +254,14 @@ func (h *Handler) process(ctx context.Context, action Action, r *http.Request, l
 	}
 
 	unlock, err := lockAll(ctx, h.locker, lockKeys(req))
-	if err != nil {
-		return nil, &requestError{status: http.StatusServiceUnavailable, message: msgBusy, outcome: OutcomeBusy, err: err}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, &requestError{status: http.StatusServiceUnavailable, message: msgBusy, outcome: OutcomeBusy,
+			err: fmt.Errorf("the webhook's deadline passed while it waited for another action on the same object to finish: %w", err)}
+	default:
+		return nil, &requestError{status: http.StatusServiceUnavailable, message: msgStoreDown, outcome: OutcomeBusy,
+			err: fmt.Errorf("locker: %w", err)}
 	}
 	// From here the locks are released by whoever finishes last with the
 	// object: this function, or the gateway call if it outlives the deadline.
@@ -264,7 +276,7 @@ func (h *Handler) process(ctx context.Context, action Action, r *http.Request, l
 		key = duplicateKey(action, req)
 		seen, err := h.dupes.Seen(ctx, key)
 		if err != nil {
-			return nil, &requestError{status: http.StatusServiceUnavailable, message: msgBusy, outcome: OutcomeBusy,
+			return nil, &requestError{status: http.StatusServiceUnavailable, message: msgStoreDown, outcome: OutcomeBusy,
 				err: fmt.Errorf("duplicate store: %w", err)}
 		}
 		if seen {

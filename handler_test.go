@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -606,29 +607,28 @@ func TestHandlerGatewayErrors(t *testing.T) {
 }
 
 func TestHandlerTimeout(t *testing.T) {
-	release := make(chan struct{})
-	finished := make(chan struct{})
-	gw := &fakeGateway{answer: func(ctx context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
-		defer close(finished)
-		// Ignores ctx, as a slow platform call would. The bound only keeps a
-		// broken deadline from hanging the test: it then fails on the status.
-		select {
-		case <-release:
-		case <-time.After(10 * time.Second):
-		}
-		return chargedesk.RefundAnswer(req.(*chargedesk.RefundRequest))
-	}}
-	h := newHandler(t, gw, func(c *chargedesk.Config) { c.Timeout = 50 * time.Millisecond })
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
-	close(release)
-	<-finished
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		finished := make(chan struct{})
+		gw := &fakeGateway{answer: func(ctx context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
+			defer close(finished)
+			<-release // ignores ctx, as a slow platform call would
+			return chargedesk.RefundAnswer(req.(*chargedesk.RefundRequest))
+		}}
+		h := newHandler(t, gw, func(c *chargedesk.Config) { c.Timeout = 5 * time.Second })
+		start := time.Now()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
+		assert.Equal(t, 5*time.Second, time.Since(start), "answered at the deadline")
+		close(release)
+		<-finished
 
-	assert.Equal(t, http.StatusGatewayTimeout, rec.Code)
-	msg := errorMessage(t, rec)
-	assert.Contains(t, msg, "outcome is unknown")
-	assert.Contains(t, msg, "before retrying")
-	assert.Len(t, gw.calls(), 1)
+		assert.Equal(t, http.StatusGatewayTimeout, rec.Code)
+		msg := errorMessage(t, rec)
+		assert.Contains(t, msg, "outcome is unknown")
+		assert.Contains(t, msg, "before retrying")
+		assert.Len(t, gw.calls(), 1)
+	})
 }
 
 // A payment request without a usable redirect_url fails: nothing reached

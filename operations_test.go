@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -41,6 +42,7 @@ const (
 	msgTimeout  = "The payment platform did not answer in time, so the outcome is unknown. Check the charge or subscription on the platform before retrying."
 	msgInternal = "The payment platform integration failed while processing this action; its outcome is unknown. Check the charge or subscription on the platform before retrying."
 	msgBusy     = "Another action on this charge or subscription is still being processed; try again in a moment."
+	msgDown     = "The integration could not reach its lock or duplicate store, so nothing was done; try again in a moment."
 )
 
 // opsLog collects the JSON lines a handler logs and wakes whoever waits for
@@ -571,76 +573,81 @@ func TestOperationsLateOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			release := make(chan struct{})
-			started := make(chan struct{}, 1)
-			gw := &opsGateway{refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-				started <- struct{}{}
-				<-release // past the deadline: a platform that answers late
-				if tt.err != nil {
-					return nil, tt.err
+			synctest.Test(t, func(t *testing.T) {
+				release := make(chan struct{})
+				started := make(chan struct{}, 1)
+				gw := &opsGateway{refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+					started <- struct{}{}
+					<-release // past the deadline: a platform that answers late
+					if tt.err != nil {
+						return nil, tt.err
+					}
+					return chargedesk.RefundAnswer(req)
+				}}
+				var events []chargedesk.Event
+				var mu sync.Mutex
+				h, logs := newOpsHandler(t, gw, func(c *chargedesk.Config) {
+					c.Timeout = 5 * time.Second
+					c.Observe = func(e chargedesk.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
+				})
+				released := false
+				defer func() {
+					if !released {
+						close(release)
+					}
+				}()
+
+				req := opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "3.00", "late"))
+				req.Header.Set(middleware.RequestIDHeader, "req-late")
+				rec := serveOps(h, req)
+				require.Equal(t, http.StatusGatewayTimeout, rec.Code)
+				assert.Equal(t, msgTimeout, errorOf(t, rec.Body.Bytes()))
+				<-started
+				line := logs.find("webhook")
+				require.Len(t, line, 1)
+				assert.Equal(t, "timeout", line[0]["outcome"])
+				assert.Contains(t, line[0]["error"], "deadline exceeded")
+
+				// The charge stays locked while the late call runs: another
+				// action on it waits, and gives up at its own deadline.
+				rec = serveOps(h, opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "1.00", "meanwhile")))
+				assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+				assert.Equal(t, msgBusy, errorOf(t, rec.Body.Bytes()))
+				busy := logs.find("webhook")
+				require.Len(t, busy, 2)
+				assert.Contains(t, busy[1]["error"], "deadline passed while it waited for another action on the same object")
+				assert.Empty(t, logs.find(msgLate))
+
+				close(release)
+				released = true
+				late := logs.waitFor(t, msgLate)
+				assert.Equal(t, "error", late["level"])
+				assert.Equal(t, true, late["late"])
+				assert.Equal(t, tt.outcome, late["late_outcome"])
+				assert.Equal(t, "req-late", late["request_id"])
+				assert.Equal(t, "refund", late["action"])
+				assert.Equal(t, "ch_late", late["charge_id"])
+				assert.Equal(t, "3.00", late["amount"])
+				tt.check(t, late)
+
+				// A late success is remembered by the duplicate guard: the
+				// agent's retry of the same refund is not performed twice.
+				rec = serveOps(h, opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "3.00", "late")))
+				if tt.err == nil {
+					assert.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
+					assert.EqualValues(t, 1, gw.calls.Load())
+				} else {
+					assert.NotEqual(t, http.StatusConflict, rec.Code, "a failed action may be retried")
+					assert.EqualValues(t, 2, gw.calls.Load())
 				}
-				return chargedesk.RefundAnswer(req)
-			}}
-			var events []chargedesk.Event
-			var mu sync.Mutex
-			h, logs := newOpsHandler(t, gw, func(c *chargedesk.Config) {
-				c.Timeout = 50 * time.Millisecond
-				c.Observe = func(e chargedesk.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
+
+				mu.Lock()
+				defer mu.Unlock()
+				require.GreaterOrEqual(t, len(events), 2)
+				assert.Equal(t, chargedesk.Event{Action: chargedesk.ActionRefund, Outcome: chargedesk.OutcomeTimeout,
+					Status: http.StatusGatewayTimeout, Duration: events[0].Duration}, events[0])
+				assert.Equal(t, chargedesk.OutcomeBusy, events[1].Outcome)
 			})
-			released := false
-			defer func() {
-				if !released {
-					close(release)
-				}
-			}()
-
-			req := opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "3.00", "late"))
-			req.Header.Set(middleware.RequestIDHeader, "req-late")
-			rec := serveOps(h, req)
-			require.Equal(t, http.StatusGatewayTimeout, rec.Code)
-			assert.Equal(t, msgTimeout, errorOf(t, rec.Body.Bytes()))
-			<-started
-			line := logs.find("webhook")
-			require.Len(t, line, 1)
-			assert.Equal(t, "timeout", line[0]["outcome"])
-			assert.Contains(t, line[0]["error"], "deadline exceeded")
-
-			// The charge stays locked while the late call runs: another
-			// action on it waits, and gives up at its own deadline.
-			rec = serveOps(h, opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "1.00", "meanwhile")))
-			assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-			assert.Equal(t, msgBusy, errorOf(t, rec.Body.Bytes()))
-			assert.Empty(t, logs.find(msgLate))
-
-			close(release)
-			released = true
-			late := logs.waitFor(t, msgLate)
-			assert.Equal(t, "error", late["level"])
-			assert.Equal(t, true, late["late"])
-			assert.Equal(t, tt.outcome, late["late_outcome"])
-			assert.Equal(t, "req-late", late["request_id"])
-			assert.Equal(t, "refund", late["action"])
-			assert.Equal(t, "ch_late", late["charge_id"])
-			assert.Equal(t, "3.00", late["amount"])
-			tt.check(t, late)
-
-			// A late success is remembered by the duplicate guard: the
-			// agent's retry of the same refund is not performed twice.
-			rec = serveOps(h, opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "3.00", "late")))
-			if tt.err == nil {
-				assert.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
-				assert.EqualValues(t, 1, gw.calls.Load())
-			} else {
-				assert.NotEqual(t, http.StatusConflict, rec.Code, "a failed action may be retried")
-				assert.EqualValues(t, 2, gw.calls.Load())
-			}
-
-			mu.Lock()
-			defer mu.Unlock()
-			require.GreaterOrEqual(t, len(events), 2)
-			assert.Equal(t, chargedesk.Event{Action: chargedesk.ActionRefund, Outcome: chargedesk.OutcomeTimeout,
-				Status: http.StatusGatewayTimeout, Duration: events[0].Duration}, events[0])
-			assert.Equal(t, chargedesk.OutcomeBusy, events[1].Outcome)
 		})
 	}
 }
@@ -649,36 +656,38 @@ func TestOperationsLateOutcome(t *testing.T) {
 // deadline passes, many times: whichever way each race goes, the outcome
 // is never lost. The agent gets it, or, after a 504, the log does.
 func TestOperationsOutcomeAtTheDeadline(t *testing.T) {
-	gw := &opsGateway{refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-		<-ctx.Done()
-		return chargedesk.RefundAnswer(req)
-	}}
-	h, logs := newOpsHandler(t, gw, func(c *chargedesk.Config) {
-		c.Timeout = time.Millisecond
-		c.DuplicateWindow = -1
-	})
-	timeouts, performed := 0, 0
-	for i := range 80 {
-		id := fmt.Sprint("req-race-", i)
-		req := opsRequest(chargedesk.ActionRefund, refundBody(t, fmt.Sprint("ch_race_", i), "1.00", "r"))
-		req.Header.Set(middleware.RequestIDHeader, id)
-		rec := serveOps(h, req)
-		switch rec.Code {
-		case http.StatusOK:
-			performed++
-		case http.StatusServiceUnavailable:
-			// The deadline passed before the lock was taken: the gateway
-			// was not called, and the agent is told nothing was done.
-			assert.Equal(t, msgBusy, errorOf(t, rec.Body.Bytes()))
-		case http.StatusGatewayTimeout:
-			timeouts++
-			logs.waitForLine(t, msgLate, func(line map[string]any) bool { return line["request_id"] == id })
-		default:
-			t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+	synctest.Test(t, func(t *testing.T) {
+		gw := &opsGateway{refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+			<-ctx.Done()
+			return chargedesk.RefundAnswer(req)
+		}}
+		h, logs := newOpsHandler(t, gw, func(c *chargedesk.Config) {
+			c.Timeout = time.Second
+			c.DuplicateWindow = -1
+		})
+		timeouts, performed := 0, 0
+		for i := range 80 {
+			id := fmt.Sprint("req-race-", i)
+			req := opsRequest(chargedesk.ActionRefund, refundBody(t, fmt.Sprint("ch_race_", i), "1.00", "r"))
+			req.Header.Set(middleware.RequestIDHeader, id)
+			rec := serveOps(h, req)
+			switch rec.Code {
+			case http.StatusOK:
+				performed++
+			case http.StatusServiceUnavailable:
+				// The deadline passed before the lock was taken: the gateway
+				// was not called, and the agent is told nothing was done.
+				assert.Equal(t, msgBusy, errorOf(t, rec.Body.Bytes()))
+			case http.StatusGatewayTimeout:
+				timeouts++
+				logs.waitForLine(t, msgLate, func(line map[string]any) bool { return line["request_id"] == id })
+			default:
+				t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+			}
 		}
-	}
-	assert.Len(t, logs.find(msgLate), timeouts, "a late line for every 504, and only for those")
-	assert.EqualValues(t, performed+timeouts, gw.calls.Load())
+		assert.Len(t, logs.find(msgLate), timeouts, "a late line for every 504, and only for those")
+		assert.EqualValues(t, performed+timeouts, gw.calls.Load())
+	})
 }
 
 // --- Per-object serialization -----------------------------------------------
@@ -900,11 +909,11 @@ func TestOperationsCustomLocker(t *testing.T) {
 		h, logs := newOpsHandler(t, gw, func(c *chargedesk.Config) { c.Locker = locker })
 		rec := serveOps(h, opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_k", "1.00", "r")))
 		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-		assert.Equal(t, msgBusy, errorOf(t, rec.Body.Bytes()))
+		assert.Equal(t, msgDown, errorOf(t, rec.Body.Bytes()))
 		assert.Zero(t, gw.calls.Load())
 		lines := logs.find("webhook")
 		require.Len(t, lines, 1)
-		assert.Equal(t, "redis: connection refused", lines[0]["error"])
+		assert.Equal(t, "locker: redis: connection refused", lines[0]["error"])
 	})
 }
 
@@ -1070,7 +1079,7 @@ func TestOperationsCustomDuplicateStore(t *testing.T) {
 		h, logs := newOpsHandler(t, gw, func(c *chargedesk.Config) { c.DuplicateStore = store })
 		rec := serveOps(h, opsRequest(chargedesk.ActionRefund, body))
 		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-		assert.Equal(t, msgBusy, errorOf(t, rec.Body.Bytes()))
+		assert.Equal(t, msgDown, errorOf(t, rec.Body.Bytes()))
 		assert.Zero(t, gw.calls.Load(), "the gateway is not called")
 		lines := logs.find("webhook")
 		require.Len(t, lines, 1)
@@ -1145,30 +1154,35 @@ func TestOperationsObserve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var mu sync.Mutex
-			var events []chargedesk.Event
-			h, _ := newOpsHandler(t, &opsGateway{refund: tt.gateway}, func(c *chargedesk.Config) {
-				c.Timeout = 100 * time.Millisecond
-				c.Observe = func(e chargedesk.Event) {
-					mu.Lock()
-					defer mu.Unlock()
-					events = append(events, e)
+			synctest.Test(t, func(t *testing.T) {
+				var mu sync.Mutex
+				var events []chargedesk.Event
+				h, _ := newOpsHandler(t, &opsGateway{refund: tt.gateway}, func(c *chargedesk.Config) {
+					c.Timeout = 5 * time.Second
+					c.Observe = func(e chargedesk.Event) {
+						mu.Lock()
+						defer mu.Unlock()
+						events = append(events, e)
+					}
+				})
+				rec := serveOps(h, tt.req(t))
+				require.Equal(t, tt.status, rec.Code, rec.Body.String())
+
+				mu.Lock()
+				defer mu.Unlock()
+				require.Len(t, events, 1, "called exactly once per webhook")
+				e := events[0]
+				assert.Equal(t, tt.action, e.Action)
+				assert.Equal(t, tt.outcome, e.Outcome)
+				assert.Equal(t, tt.status, e.Status)
+				// In the bubble only waiting moves the clock: the duration is the
+				// deadline for a 504, and nothing for the rest.
+				if tt.status == 504 {
+					assert.Equal(t, 5*time.Second, e.Duration, "the duration covers the wait")
+				} else {
+					assert.Zero(t, e.Duration)
 				}
 			})
-			rec := serveOps(h, tt.req(t))
-			require.Equal(t, tt.status, rec.Code, rec.Body.String())
-
-			mu.Lock()
-			defer mu.Unlock()
-			require.Len(t, events, 1, "called exactly once per webhook")
-			e := events[0]
-			assert.Equal(t, tt.action, e.Action)
-			assert.Equal(t, tt.outcome, e.Outcome)
-			assert.Equal(t, tt.status, e.Status)
-			assert.Positive(t, e.Duration)
-			if tt.status == 504 {
-				assert.GreaterOrEqual(t, e.Duration, 100*time.Millisecond, "the duration covers the wait")
-			}
 		})
 	}
 }

@@ -1,0 +1,50 @@
+package chargedesk_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chargedesk/chargedesk-go"
+)
+
+// A configuration loaded from a file takes Go duration strings; a bare
+// number, nanoseconds as encoding/json reads a time.Duration, is refused by
+// NewHandler when under a second instead of turning into a 25 ns deadline.
+func TestConfigDurationsFromJSON(t *testing.T) {
+	var cfg chargedesk.Config
+	require.NoError(t, json.Unmarshal([]byte(`{"base_path": "/cd", "timeout": "25s", "duplicate_window": "1m30s",
+		"headers": [{"name": "Authorization", "values": ["Bearer config-file-secret-0123"]}]}`), &cfg))
+	assert.Equal(t, 25*time.Second, cfg.Timeout)
+	assert.Equal(t, 90*time.Second, cfg.DuplicateWindow)
+	assert.Equal(t, "/cd", cfg.BasePath)
+	_, err := chargedesk.NewHandler(chargedesk.UnimplementedGateway{}, cfg)
+	require.NoError(t, err)
+
+	out, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	var again chargedesk.Config
+	require.NoError(t, json.Unmarshal(out, &again))
+	assert.Equal(t, cfg.Timeout, again.Timeout, "written as %s", out)
+	assert.Equal(t, cfg.DuplicateWindow, again.DuplicateWindow)
+
+	require.Error(t, json.Unmarshal([]byte(`{"timeout": "soon"}`), &cfg))
+
+	for _, c := range []struct {
+		json, setting string
+	}{{`{"timeout": 25}`, "Timeout"}, {`{"timeout": "500ms"}`, "Timeout"}, {`{"duplicate_window": 60}`, "DuplicateWindow"}} {
+		cfg := chargedesk.Config{AllowUnauthenticated: true}
+		require.NoError(t, json.Unmarshal([]byte(c.json), &cfg))
+		_, err := chargedesk.NewHandler(chargedesk.UnimplementedGateway{}, cfg)
+		var ce *chargedesk.ConfigError
+		require.ErrorAs(t, err, &ce, c.json)
+		assert.Equal(t, c.setting, ce.Setting)
+		assert.Contains(t, ce.Problem, "under one second")
+	}
+	_, err = chargedesk.NewHandler(chargedesk.UnimplementedGateway{}, chargedesk.Config{AllowUnauthenticated: true,
+		Timeout: -1, DuplicateWindow: -1})
+	assert.NoError(t, err, "negative turns them off")
+}
