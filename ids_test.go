@@ -113,4 +113,3 @@ func setPath(t *testing.T, body []byte, path []string, value any) []byte {
 	require.NoError(t, err)
 	return out
 }
-
