@@ -2,9 +2,12 @@ package chargedesk_test
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -47,4 +50,30 @@ func TestConfigDurationsFromJSON(t *testing.T) {
 	_, err = chargedesk.NewHandler(chargedesk.UnimplementedGateway{}, chargedesk.Config{AllowUnauthenticated: true,
 		Timeout: -1, DuplicateWindow: -1})
 	assert.NoError(t, err, "negative turns them off")
+}
+
+// A mount that hides part of the path (http.StripPrefix, a Base Path that
+// differs from the mount) answers 404, and the log names the path received
+// and the Base Path expected.
+func TestMountMistakeIsExplainedInTheLog(t *testing.T) {
+	logs := &syncBuffer{}
+	gw := &fakeGateway{}
+	h := newHandler(t, gw, func(cfg *chargedesk.Config) {
+		l := zerolog.New(logs)
+		cfg.Logger = &l
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/chargedesk/", http.StripPrefix("/chargedesk", h))
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+	assert.Equal(t, "No ChargeDesk action is configured at this path; check the paths on the Custom Integration's configure page.",
+		errorMessage(t, rec))
+	_, lines := logs.lines(t)
+	require.NotEmpty(t, lines)
+	msg, _ := lines[len(lines)-1]["error"].(string)
+	assert.Contains(t, msg, `the path "/refund"`)
+	assert.Contains(t, msg, `the Base Path is "/chargedesk"`)
+	assert.Contains(t, msg, "http.StripPrefix")
+	assert.Empty(t, gw.calls())
 }

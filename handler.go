@@ -104,7 +104,11 @@ func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
 	}
 	mux := chi.NewRouter()
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, &requestError{status: http.StatusNotFound, message: msgNotFound, outcome: OutcomeNotFound})
+		// The log says what came and what was expected: the common cause is
+		// a Base Path that differs from the mount, or http.StripPrefix.
+		h.fail(w, r, &requestError{status: http.StatusNotFound, message: msgNotFound, outcome: OutcomeNotFound,
+			err: fmt.Errorf("no action at the path %q: the Base Path is %q and the action paths are below it; mount the handler so that it sees the full request path (chi Mount or Route, or a ServeMux pattern, not http.StripPrefix)",
+				truncate([]byte(r.URL.Path), 200), base)})
 	})
 	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
