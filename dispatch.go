@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sync/atomic"
 
+	"github.com/chargedesk/chargedesk-go/internal/safe"
 	"github.com/rs/zerolog"
 )
 
@@ -122,7 +123,7 @@ type gatewayPanic struct {
 	stack []byte
 }
 
-func (p *gatewayPanic) Error() string { return fmt.Sprintf("gateway panicked: %v", p.value) }
+func (p *gatewayPanic) Error() string { return "gateway panicked: " + safe.Describe(p.value) }
 
 // callGateway calls the gateway for req in its own goroutine and waits for
 // it until ctx's deadline. The goroutine, not the caller, releases the locks
@@ -197,7 +198,7 @@ func (h *Handler) gatewayOutcome(log *zerolog.Logger, out outcome) (any, error) 
 		if p.value == http.ErrAbortHandler {
 			panic(http.ErrAbortHandler)
 		}
-		log.Error().Interface("panic", p.value).Str("stack", string(p.stack)).Msg("panic in gateway")
+		log.Error().Str("panic", safe.Describe(p.value)).Str("stack", string(p.stack)).Msg("panic in gateway")
 	}
 	return out.answer, out.err
 }
@@ -209,7 +210,7 @@ func logLate(log *zerolog.Logger, action Action, out outcome) {
 	ev := log.Error().Bool("late", true)
 	if out.err != nil {
 		_, message, oc := errorAnswer(action, out.err)
-		ev = ev.Str("late_outcome", string(oc)).Str("late_agent_error", message).AnErr("late_error", out.err)
+		ev = ev.Str("late_outcome", string(oc)).Str("late_agent_error", message).Str("late_error", safe.Error(out.err))
 		if p, ok := out.err.(*gatewayPanic); ok {
 			ev = ev.Str("stack", string(p.stack))
 		}

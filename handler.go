@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/chargedesk/chargedesk-go/internal/jsonerr"
+	"github.com/chargedesk/chargedesk-go/internal/safe"
 )
 
 // Handler receives ChargeDesk's Custom Integration webhooks and turns each
@@ -210,6 +212,7 @@ func (h *Handler) serveAction(action Action) http.HandlerFunc {
 		if own {
 			defer func() { h.logOwnLine(log, r, start) }()
 		}
+		defer h.lastResort(w, r, log)
 
 		// Deadline for the whole action, lock waits included; the gateway's
 		// context does not end when ChargeDesk disconnects.
@@ -224,6 +227,30 @@ func (h *Handler) serveAction(action Action) http.HandlerFunc {
 		stateFrom(ctx).outcome = OutcomeSuccess
 		log.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("outcome", string(OutcomeSuccess)) })
 		writeJSON(w, http.StatusOK, answer)
+	}
+}
+
+// lastResort recovers a panic in the handler's own path (a value from the
+// gateway whose Error or MarshalJSON panics, with no Recoverer middleware):
+// the agent still gets a JSON 500 unless an answer was already sent, and
+// the log line keeps the outcome and the stack. http.ErrAbortHandler is let
+// through for net/http.
+func (h *Handler) lastResort(w http.ResponseWriter, r *http.Request, log *zerolog.Logger) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	st := stateFrom(r.Context())
+	st.outcome = OutcomeError
+	stack := string(debug.Stack())
+	log.UpdateContext(func(c zerolog.Context) zerolog.Context {
+		return c.Str("outcome", string(OutcomeError)).Str("panic", safe.Describe(v)).Str("stack", stack)
+	})
+	if st.rec == nil || st.rec.status == 0 {
+		jsonerr.Write(w, http.StatusInternalServerError, msgInternal)
 	}
 }
 
@@ -390,14 +417,14 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		switch {
 		case errors.As(err, &re):
 			if re.err != nil {
-				c = c.AnErr("error", re.err)
+				c = c.Str("error", safe.Error(re.err))
 			}
 		case errors.As(err, &ae):
 			if ae.Err != nil {
-				c = c.AnErr("error", ae.Err)
+				c = c.Str("error", safe.Error(ae.Err))
 			}
 		default:
-			c = c.AnErr("error", err)
+			c = c.Str("error", safe.Error(err))
 		}
 		return c
 	})

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 
 	"github.com/chargedesk/chargedesk-go/internal/jsonerr"
+	"github.com/chargedesk/chargedesk-go/internal/safe"
 	"github.com/rs/zerolog"
 )
 
@@ -35,15 +36,10 @@ func Recoverer(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			e := zerolog.Ctx(r.Context()).Error()
-			if err, ok := v.(error); ok {
-				// Most errors (runtime errors among them) have no exported
-				// fields and would encode as {} through Interface.
-				e = e.AnErr("panic", err)
-			} else {
-				e = e.Interface("panic", v)
-			}
-			e.Str("stack", string(debug.Stack())).Msg("panic in webhook handler")
+			// The value is described as text, safely: its Error, String or
+			// MarshalJSON may panic again.
+			zerolog.Ctx(r.Context()).Error().Str("panic", safe.Describe(v)).Str("stack", string(debug.Stack())).
+				Msg("panic in webhook handler")
 			if !ww.wroteHeader {
 				jsonerr.Write(ww, http.StatusInternalServerError, panicMessage)
 			}
