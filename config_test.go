@@ -1,7 +1,9 @@
 package chargedesk_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -76,4 +78,56 @@ func TestMountMistakeIsExplainedInTheLog(t *testing.T) {
 	assert.Contains(t, msg, `the Base Path is "/chargedesk"`)
 	assert.Contains(t, msg, "http.StripPrefix")
 	assert.Empty(t, gw.calls())
+}
+
+// countingReader records how much of a body was read.
+type countingReader struct {
+	r    io.Reader
+	read int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read += n
+	return n, err
+}
+
+// When the only secret is the fixed text of a templated header, a request
+// without it is refused before its body is read: an unauthenticated large
+// body costs nothing.
+func TestTemplatedSecretIsCheckedBeforeTheBody(t *testing.T) {
+	gw := &fakeGateway{}
+	h := newHandler(t, gw, func(cfg *chargedesk.Config) {
+		cfg.Headers = []chargedesk.Header{{Name: "Authorization", Values: []string{"Bearer templated-secret-0123-{charge_id}"}}}
+	})
+	body := readRequest(t, chargedesk.ActionRefund)
+	big := append(bytes.Repeat([]byte(" "), 842<<10), body...)
+	for name, header := range map[string]string{
+		"wrong secret":     "Bearer templated-secret-9999-example-Xs84hY5BSt5IttuRSIsQIA8r",
+		"no secret":        "example-Xs84hY5BSt5IttuRSIsQIA8r",
+		"empty":            "",
+		"prefix too short": "Bearer",
+	} {
+		counter := &countingReader{r: bytes.NewReader(big)}
+		r := httptest.NewRequest(http.MethodPost, "/chargedesk/refund", counter)
+		r.Header.Set("Content-Type", "application/json")
+		if header != "" {
+			r.Header.Set("Authorization", header)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, name)
+		assert.Zero(t, counter.read, "%s: the body was not read", name)
+	}
+	// The right secret still needs the payload to agree on the charge id.
+	for header, want := range map[string]int{
+		"Bearer templated-secret-0123-example-Xs84hY5BSt5IttuRSIsQIA8r": http.StatusOK,
+		"Bearer templated-secret-0123-another-charge":                   http.StatusUnauthorized,
+	} {
+		r := webhook("/chargedesk/refund", body)
+		r.Header.Set("Authorization", header)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		assert.Equal(t, want, rec.Code, header)
+	}
 }

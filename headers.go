@@ -147,16 +147,69 @@ func unauthorized(detail string) error {
 	return &requestError{status: http.StatusUnauthorized, message: msgUnauthorized, outcome: OutcomeUnauthorized, err: errors.New(detail)}
 }
 
-// staticHeadersMatch checks the headers that hold no placeholder: before the
-// body is read, so an unauthenticated request costs nothing.
+// staticHeadersMatch checks, before the body is read, so that an
+// unauthenticated request costs nothing: the headers that hold no
+// placeholder in full, and the fixed text that starts and ends each
+// templated one (its secret, as often as not).
 func (h *Handler) staticHeadersMatch(hdr http.Header) bool {
 	ok := true
 	for _, rule := range h.headers {
 		if rule.static {
 			ok = rule.match(hdr, payloadFields{}) && ok
+		} else {
+			ok = rule.fixedTextMatches(hdr) && ok
 		}
 	}
 	return ok
+}
+
+// fixedTextMatches reports whether the header could match one of the
+// rule's templates once its placeholders are filled: it starts with the
+// template's leading fixed text and ends with its trailing fixed text
+// (each compared by digest). An absent header can only be a template made
+// of placeholders alone.
+func (r headerRule) fixedTextMatches(h http.Header) bool {
+	got, present := h[r.name]
+	if present && len(got) != 1 {
+		return false
+	}
+	ok := false
+	for _, t := range r.values {
+		if !present {
+			ok = ok || t.fixedLen() == 0
+			continue
+		}
+		ok = t.fixedEndsMatch(trimOWS(got[0])) || ok
+	}
+	return ok
+}
+
+// fixedEndsMatch reports whether sent starts and ends as t's fixed text
+// does. Spaces at the inner edge of that text are not required: HTTP drops
+// them when the placeholders beside them render empty.
+func (t template) fixedEndsMatch(sent string) bool {
+	ok := true
+	if first := t.parts[0]; first.field == "" {
+		ok = hasPrefixSecret(sent, strings.TrimRight(first.literal, " \t")) && ok
+	}
+	if last := t.parts[len(t.parts)-1]; last.field == "" && len(t.parts) > 1 {
+		ok = hasSuffixSecret(sent, strings.TrimLeft(last.literal, " \t")) && ok
+	}
+	return ok
+}
+
+func hasPrefixSecret(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return equalSecret(s, prefix) && false
+	}
+	return equalSecret(s[:len(prefix)], prefix)
+}
+
+func hasSuffixSecret(s, suffix string) bool {
+	if len(s) < len(suffix) {
+		return equalSecret(s, suffix) && false
+	}
+	return equalSecret(s[len(s)-len(suffix):], suffix)
 }
 
 // templatesMatch checks the templated headers and the Base Path's
