@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +131,28 @@ func TestTemplatedSecretIsCheckedBeforeTheBody(t *testing.T) {
 		h.ServeHTTP(rec, r)
 		assert.Equal(t, want, rec.Code, header)
 	}
+}
+
+// A placeholder is bound to the field the Gateway gets: a body that spells
+// a known key in another case or Unicode folding is refused, rather than
+// decoded into the field while the placeholder reads it as absent.
+func TestPlaceholdersBindToTheDecodedField(t *testing.T) {
+	gw := &fakeGateway{}
+	h := newHandler(t, gw, func(cfg *chargedesk.Config) {
+		cfg.Headers = append(cfg.Headers, chargedesk.Header{Name: "X-Customer", Values: []string{"{customer_id}"}})
+	})
+	body := string(readRequest(t, chargedesk.ActionRefund))
+	for name, variant := range map[string]string{
+		"upper case object": strings.Replace(body, `"charge"`, `"CHARGE"`, 1),
+		"mixed case field":  strings.Replace(body, `"customer_id"`, `"Customer_ID"`, 1),
+		"long s":            strings.Replace(body, `"customer_id"`, `"cu`+"\u017f"+`tomer_id"`, 1),
+	} {
+		require.NotEqual(t, body, variant, name)
+		r := webhook("/chargedesk/refund", []byte(variant))
+		r.Header.Set("X-Customer", "") // what the placeholder reads if the variant were missed
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		assert.Equal(t, http.StatusBadRequest, rec.Code, "%s: %s", name, rec.Body)
+	}
+	assert.Empty(t, gw.calls())
 }

@@ -51,9 +51,13 @@
 // plans; the charge for the others), then in the other object: for a cancel,
 // {customer_id} is the subscription's customer. A field's text is as PHP
 // writes it: a string as is, a number as sent, true as "1", false and null
-// as "". A field the payload lacks may arrive empty or as the placeholder
-// itself; both are accepted. A placeholder naming no field ChargeDesk sends
-// is refused by NewHandler.
+// as "". A field the payload lacks renders empty; the placeholder spelled
+// out ("{charge_id}", or %7Bcharge_id%7D in a path) never matches. Keys are
+// matched exactly, in the payload as in placeholders: a known key in
+// another case or Unicode folding (CHARGE, Charge_ID, cuſtomer_id) is
+// refused with 400, so a placeholder is always bound to the field the
+// Gateway receives. A placeholder naming no field ChargeDesk sends is
+// refused by NewHandler.
 //
 // # Concurrency and safety
 //

@@ -157,7 +157,7 @@ func TestFormRefused(t *testing.T) {
 		{"duplicate key", "refund_amount=1.00&refund_amount=30.00", errBadJSON, `"refund_amount"`},
 		{"duplicate nested key", "charge[amount]=1&charge[amount]=2", errBadJSON, `"charge[amount]"`},
 		{"duplicate key, one encoded", "charge[amount]=1&charge%5Bamount%5D=2", errBadJSON, "given twice"},
-		{"duplicate key, different case", "refund_amount=1&REFUND_AMOUNT=2", errBadJSON, "appears twice"},
+		{"duplicate key, different case", "refund_amount=1&REFUND_AMOUNT=2", errBadJSON, "spelled in another case or form"},
 		{"value then object", "charge=x&charge[a]=1", errBadJSON, `"charge[a]"`},
 		{"object then value", "charge[a]=1&charge=x", errBadJSON, `"charge"`},
 		{"value then list", "a=1&a[]=2", errBadJSON, "conflicts"},

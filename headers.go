@@ -118,10 +118,9 @@ func (r headerRule) match(h http.Header, fields payloadFields) bool {
 			ok = equalSecret(sent, t.parts[0].literal) || ok
 			continue
 		}
-		ok = equalSecret(sent, trimOWS(t.render(fields, false))) || ok
-		if t.hasAbsent(fields) {
-			ok = equalSecret(sent, trimOWS(t.render(fields, true))) || ok
-		}
+		// A field the payload lacks renders empty; its placeholder spelled
+		// out ("{charge_id}") never matches.
+		ok = equalSecret(sent, trimOWS(t.render(fields))) || ok
 	}
 	return ok
 }
@@ -133,7 +132,7 @@ func (r headerRule) match(h http.Header, fields payloadFields) bool {
 // away; a header with fixed text must always be present.
 func (r headerRule) matchAbsent(fields payloadFields) bool {
 	for _, t := range r.values {
-		if t.fixedLen() == 0 && trimOWS(t.render(fields, false)) == "" {
+		if t.fixedLen() == 0 && trimOWS(t.render(fields)) == "" {
 			return true
 		}
 	}
@@ -228,11 +227,9 @@ func (h *Handler) templatesMatch(action Action, r *http.Request, body []byte) bo
 		if rctx != nil {
 			got = rctx.URLParam(p.name)
 		}
+		// An unfilled placeholder never matches, whatever the path says.
 		want, present := fields.lookup(p.field)
-		if !present {
-			want = "{" + p.field + "}"
-		}
-		ok = equalSecret(unescapePath(got), want) && ok
+		ok = equalSecret(unescapePath(got), want) && present && ok
 	}
 	return ok
 }

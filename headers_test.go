@@ -53,13 +53,16 @@ func TestHeaderTemplates(t *testing.T) {
 		{"several placeholders and text", chargedesk.ActionRefund, "{company}:{charge_id}:{currency}",
 			"company-example:example-Xs84hY5BSt5IttuRSIsQIA8r:USD", http.StatusOK},
 
-		// A field the payload lacks: empty or the placeholder itself.
+		// A field the payload lacks renders empty; the placeholder spelled
+		// out never matches, so a bound header cannot be satisfied by it.
 		{"absent field as empty", chargedesk.ActionReactivate, "{charge_id}", "", http.StatusOK},
-		{"absent field as the placeholder", chargedesk.ActionReactivate, "{charge_id}", "{charge_id}", http.StatusOK},
+		{"absent field as the placeholder", chargedesk.ActionReactivate, "{charge_id}", "{charge_id}", http.StatusUnauthorized},
 		{"absent field as something else", chargedesk.ActionReactivate, "{charge_id}", "x", http.StatusUnauthorized},
 		{"absent refund_amount on capture", chargedesk.ActionCapture, "{refund_amount}", "", http.StatusOK},
 		{"absent field in text", chargedesk.ActionReactivate, "sub={subscription_id};tx={transaction_id}",
-			"sub=sub-example-uqj4QP2rEQ;tx={transaction_id}", http.StatusOK},
+			"sub=sub-example-uqj4QP2rEQ;tx=", http.StatusOK},
+		{"absent field in text as the placeholder", chargedesk.ActionReactivate, "sub={subscription_id};tx={transaction_id}",
+			"sub=sub-example-uqj4QP2rEQ;tx={transaction_id}", http.StatusUnauthorized},
 		{"absent field in text, present one wrong", chargedesk.ActionReactivate,
 			"sub={subscription_id};tx={transaction_id}", "sub=other;tx=", http.StatusUnauthorized},
 	}
@@ -135,8 +138,8 @@ func TestBasePathTemplate(t *testing.T) {
 			"/c/cus-example-RAFiJBiib1/cancel", http.StatusOK},
 		{"cancel: not the charge's customer", "/c/{customer_id}", chargedesk.ActionCancel,
 			"/c/cus-example-6vsE7EUPfk/cancel", http.StatusUnauthorized},
-		{"escaped placeholder for an absent field", "/c/{charge_id}", chargedesk.ActionReactivate,
-			"/c/%7Bcharge_id%7D/reactivate", http.StatusOK},
+		{"escaped placeholder for an absent field never matches", "/c/{charge_id}", chargedesk.ActionReactivate,
+			"/c/%7Bcharge_id%7D/reactivate", http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

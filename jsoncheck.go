@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"reflect"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -32,7 +34,7 @@ func checkJSON(body []byte) error {
 	if c.pos < len(c.data) && c.data[c.pos] != '{' {
 		return errNotObject
 	}
-	if err := c.value(0); err != nil {
+	if err := c.value(0, scopeTop); err != nil {
 		return err
 	}
 	c.space()
@@ -65,16 +67,16 @@ func (c *checker) syntax(what string) error {
 	return fmt.Errorf("%w: unexpected %q at byte %d, in %s", errBadJSON, c.data[c.pos], c.pos, what)
 }
 
-func (c *checker) value(depth int) error {
+func (c *checker) value(depth int, sc scope) error {
 	c.space()
 	if c.pos >= len(c.data) {
 		return c.syntax("a value")
 	}
 	switch b := c.data[c.pos]; {
 	case b == '{':
-		return c.object(depth + 1)
+		return c.object(depth+1, sc)
 	case b == '[':
-		return c.array(depth + 1)
+		return c.array(depth+1, sc)
 	case b == '"':
 		_, _, err := c.str()
 		return err
@@ -99,7 +101,7 @@ func (c *checker) literal(word string) error {
 	return nil
 }
 
-func (c *checker) object(depth int) error {
+func (c *checker) object(depth int, sc scope) error {
 	if depth > maxDepth {
 		return fmt.Errorf("%w: the body nests deeper than %d levels", errBadJSON, maxDepth)
 	}
@@ -130,12 +132,18 @@ func (c *checker) object(depth int) error {
 		if !seen.add(key[1 : len(key)-1]) {
 			return fmt.Errorf("%w: the key %s appears twice in one object", errBadJSON, truncate(key, 60))
 		}
+		if sc.checked() {
+			if known, variant := knownKeyVariant(key[1 : len(key)-1]); variant {
+				return fmt.Errorf("%w: the key %s is %q spelled in another case or form; ChargeDesk's keys are matched exactly",
+					errBadJSON, truncate(key, 60), known)
+			}
+		}
 		c.space()
 		if c.pos >= len(c.data) || c.data[c.pos] != ':' {
 			return c.syntax("an object")
 		}
 		c.pos++
-		if err := c.value(depth); err != nil {
+		if err := c.value(depth, sc.child(key[1:len(key)-1])); err != nil {
 			return err
 		}
 		c.space()
@@ -154,7 +162,7 @@ func (c *checker) object(depth int) error {
 	}
 }
 
-func (c *checker) array(depth int) error {
+func (c *checker) array(depth int, sc scope) error {
 	if depth > maxDepth {
 		return fmt.Errorf("%w: the body nests deeper than %d levels", errBadJSON, maxDepth)
 	}
@@ -165,7 +173,7 @@ func (c *checker) array(depth int) error {
 		return nil
 	}
 	for {
-		if err := c.value(depth); err != nil {
+		if err := c.value(depth, sc.element()); err != nil {
 			return err
 		}
 		c.space()
@@ -419,4 +427,87 @@ func foldHash(key []byte) uint64 {
 	}
 	h.Write(buf[:n])
 	return h.Sum64()
+}
+
+// scope is where in a webhook's schema an object or array lies: keys of the
+// top level, a charge or subscription, and a plan are ChargeDesk's own and
+// must be spelled exactly; the keys of metadata and unknown fields are free.
+type scope uint8
+
+const (
+	scopeFree   scope = iota
+	scopeTop          // the body
+	scopeRecord       // charge, subscription
+	scopePlans        // the plans list (or PHP's object keyed "0", "1", ...)
+	scopePlan         // one plan
+)
+
+func (sc scope) checked() bool { return sc == scopeTop || sc == scopeRecord || sc == scopePlan }
+
+// child is the scope of the value under key.
+func (sc scope) child(key []byte) scope {
+	switch sc {
+	case scopeTop:
+		switch string(key) {
+		case "charge", "subscription":
+			return scopeRecord
+		case "plans":
+			return scopePlans
+		}
+	case scopePlans:
+		return scopePlan
+	}
+	return scopeFree
+}
+
+// element is the scope of an array's elements.
+func (sc scope) element() scope {
+	if sc == scopePlans {
+		return scopePlan
+	}
+	return scopeFree
+}
+
+// knownKeys maps the folded form of every key of ChargeDesk's webhooks to
+// its exact spelling.
+var knownKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, v := range []any{envelope{}, chargeWire{}, subscriptionWire{}, planWire{}} {
+		t := reflect.TypeOf(v)
+		for i := range t.NumField() {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			if name != "" && name != "-" {
+				m[foldKey(name)] = name
+			}
+		}
+	}
+	return m
+}()
+
+// knownKeyVariant reports whether key is a known key in another case or
+// Unicode folding (CHARGE, Charge_ID, the long s in cuſtomer_id), which
+// encoding/json would match but a placeholder lookup would not.
+func knownKeyVariant(key []byte) (known string, variant bool) {
+	if exact, ok := knownKeys[string(key)]; ok && exact == string(key) {
+		return "", false // the common case: no allocation
+	}
+	known, ok := knownKeys[foldKey(string(key))]
+	return known, ok && known != string(key)
+}
+
+// foldKey maps every rune to the smallest of its simple case-folding orbit,
+// so that two strings fold to the same key exactly when strings.EqualFold
+// holds between them.
+func foldKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		min := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < min {
+				min = f
+			}
+		}
+		b.WriteRune(min)
+	}
+	return b.String()
 }

@@ -78,36 +78,20 @@ func isFieldName(s string) bool {
 	return s != ""
 }
 
-// render fills the template from fields. A field the payload does not hold
-// renders as "" or, when literalAbsent is set, as the placeholder itself;
-// which one ChargeDesk sends for an absent field is not documented, so both
-// are accepted.
-func (t template) render(fields payloadFields, literalAbsent bool) string {
+// render fills the template from fields. A field the payload does not
+// hold renders as "": its placeholder spelled out never matches, so a
+// bound header or path cannot be met by sending "{charge_id}".
+func (t template) render(fields payloadFields) string {
 	var b strings.Builder
 	for _, p := range t.parts {
 		if p.field == "" {
 			b.WriteString(p.literal)
 			continue
 		}
-		v, ok := fields.lookup(p.field)
-		if !ok && literalAbsent {
-			v = "{" + p.field + "}"
-		}
+		v, _ := fields.lookup(p.field)
 		b.WriteString(v)
 	}
 	return b.String()
-}
-
-// hasAbsent reports whether a placeholder names a field the payload lacks.
-func (t template) hasAbsent(fields payloadFields) bool {
-	for _, p := range t.parts {
-		if p.field != "" {
-			if _, ok := fields.lookup(p.field); !ok {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // knownFields lists the payload fields a placeholder may name: every scalar
