@@ -90,6 +90,22 @@ const (
 	RefundFull RefundMode = "full"
 )
 
+func (a CancelAction) valid() bool {
+	switch a {
+	case CancelDefault, CancelImmediately, CancelAtPeriodEnd, CancelSuspend:
+		return true
+	}
+	return false
+}
+
+func (m RefundMode) valid() bool {
+	switch m {
+	case RefundNone, RefundPartial, RefundFull:
+		return true
+	}
+	return false
+}
+
 // Gateway performs agent actions on the merchant's payment platform. The
 // handler calls one method per webhook, after it has authenticated,
 // decoded and validated the request, so a method sees only well-formed

@@ -77,7 +77,11 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 func (a *Amount) set(raw []byte, s string) error {
 	v, err := ParseAmount(s)
 	if err != nil {
-		return typeErrorMsg(raw, err.Error(), a)
+		reason := "is not a decimal amount"
+		if de, ok := err.(*wire.DecimalError); ok {
+			reason = de.Reason
+		}
+		return typeErrorMsg(raw, reason, a) // the reason alone: never the value sent
 	}
 	*a = v
 	return nil

@@ -54,7 +54,7 @@ func decodeError(err error) error {
 		case "object", "array", "string", "number", "bool":
 			return fmt.Errorf("%w: %s must be %s, not a JSON %s", errBadJSON, field, describeType(te.Type), te.Value)
 		}
-		return fmt.Errorf("%w: %s: %s", errBadJSON, field, te.Value)
+		return fmt.Errorf("%w: %s %s", errBadJSON, field, te.Value)
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {

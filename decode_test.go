@@ -455,7 +455,7 @@ func TestPlanErrorsNameTheEntry(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := decodeEnvelope([]byte(body))
 			require.ErrorIs(t, err, errBadJSON)
-			assert.Contains(t, err.Error(), `plans[1].quantity: "x" is not a whole number`)
+			assert.Contains(t, err.Error(), `plans[1].quantity is not a whole number`)
 		})
 	}
 }

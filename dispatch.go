@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/chargedesk/chargedesk-go/internal/safe"
@@ -73,7 +75,10 @@ func lockKeys(req any) []string {
 }
 
 // annotate adds what identifies the webhook to the request's log line:
-// object ids, amount and the agent's reason, never secrets or the body.
+// object ids, the amount, and the action's mode. It runs before validation,
+// so a value is logged only once it is known to be one of its kind (a
+// currency code, a cancel mode); the agent's reason is free text, often
+// with a customer's details in it, and is never logged.
 func annotate(log *zerolog.Logger, req any) {
 	charge, sub := objects(req)
 	log.UpdateContext(func(c zerolog.Context) zerolog.Context {
@@ -89,22 +94,28 @@ func annotate(log *zerolog.Logger, req any) {
 				c = c.Str("customer_id", sub.CustomerID)
 			}
 		}
-		// annotate runs before validation: the charge may be missing.
+		currency := func(c zerolog.Context) zerolog.Context {
+			if charge != nil && validCurrency(charge.Currency) {
+				c = c.Str("currency", strings.ToUpper(charge.Currency))
+			}
+			return c
+		}
 		switch r := req.(type) {
 		case *RefundRequest:
-			c = c.Str("amount", r.RefundAmount.String()).Str("action_reason", r.ActionReason)
+			c = currency(c.Str("amount", r.RefundAmount.String()))
 			if refundAmountIsPHPFloat(r.Raw.Body) {
 				c = c.Bool("refund_amount_php_float", true)
 			}
-			if charge != nil {
-				c = c.Str("currency", charge.Currency)
-			}
 		case *CancelRequest:
-			c = c.Str("cancel_action", string(r.Action)).Str("refund", string(r.Refund)).
-				Str("action_reason", r.ActionReason)
+			if r.Action.valid() {
+				c = c.Str("cancel_action", string(r.Action))
+			}
+			if r.Refund.valid() {
+				c = c.Str("refund", string(r.Refund))
+			}
 		case *CaptureRequest, *PaymentRequest:
 			if charge != nil {
-				c = c.Str("amount", charge.Amount.String()).Str("currency", charge.Currency)
+				c = currency(c.Str("amount", charge.Amount.String()))
 			}
 		}
 		return c
@@ -215,7 +226,7 @@ func logLate(log *zerolog.Logger, action Action, out outcome) {
 			ev = ev.Str("stack", string(p.stack))
 		}
 	} else {
-		ev = ev.Str("late_outcome", string(OutcomeSuccess)).Interface("late_answer", out.answer)
+		ev = ev.Str("late_outcome", string(OutcomeSuccess)).Interface("late_answer", answerShape(out.answer))
 	}
 	ev.Msg("gateway finished after the agent was told the outcome is unknown; reconcile this action")
 }
@@ -279,4 +290,88 @@ func refundAmountIsPHPFloat(body []byte) bool {
 		RefundAmount json.RawMessage `json:"refund_amount"`
 	}
 	return json.Unmarshal(body, &b) == nil && IsPHPFloat(b.RefundAmount)
+}
+
+// answerShape is what a late answer changed, for the log: statuses,
+// amounts and counts, and the names of the other fields it set, never their
+// values, which may be a customer's details (an email, a name, a link).
+func answerShape(answer any) map[string]any {
+	var r *Response
+	shape := map[string]any{}
+	switch a := answer.(type) {
+	case *Response:
+		r = a
+	case *PaymentResponse:
+		if a == nil {
+			return shape
+		}
+		r = &a.Response
+		shape["redirect_url"] = a.RedirectURL != ""
+	}
+	if r == nil {
+		return shape
+	}
+	if c := r.Charge; c != nil {
+		m := map[string]any{}
+		if c.Status != "" {
+			m["status"] = c.Status
+		}
+		if c.Amount != nil {
+			m["amount"] = c.Amount
+		}
+		if c.AmountRefunded != nil {
+			m["amount_refunded"] = c.AmountRefunded
+		}
+		if c.Currency != "" {
+			m["currency"] = c.Currency
+		}
+		if len(c.Metadata) > 0 {
+			m["metadata_keys"] = len(c.Metadata)
+		}
+		if c.PayLink != "" {
+			m["pay_link"] = true
+		}
+		shape["charge"] = m
+	}
+	if sub := r.Subscription; sub != nil {
+		m := map[string]any{}
+		if sub.Status != "" {
+			m["status"] = sub.Status
+		}
+		if sub.Amount != nil {
+			m["amount"] = sub.Amount
+		}
+		if sub.Quantity != nil {
+			m["quantity"] = *sub.Quantity
+		}
+		if len(sub.Items) > 0 {
+			m["items"] = len(sub.Items)
+		}
+		shape["subscription"] = m
+	}
+	if r.Customer != nil {
+		shape["customer"] = setFields(r.Customer)
+	}
+	if r.Product != nil {
+		shape["product"] = setFields(r.Product)
+	}
+	return shape
+}
+
+// setFields names the fields of an update object that are set.
+func setFields(v any) []string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
 // maxDepth is how deeply a webhook body may nest objects and arrays.
@@ -130,12 +132,12 @@ func (c *checker) object(depth int, sc scope) error {
 			key = []byte(`"` + s + `"`)
 		}
 		if !seen.add(key[1 : len(key)-1]) {
-			return fmt.Errorf("%w: the key %s appears twice in one object", errBadJSON, truncate(key, 60))
+			return fmt.Errorf("%w: the key %s appears twice in one object", errBadJSON, wire.KeyName(string(key[1:len(key)-1])))
 		}
 		if sc.checked() {
 			if known, variant := knownKeyVariant(key[1 : len(key)-1]); variant {
 				return fmt.Errorf("%w: the key %s is %q spelled in another case or form; ChargeDesk's keys are matched exactly",
-					errBadJSON, truncate(key, 60), known)
+					errBadJSON, wire.KeyName(string(key[1:len(key)-1])), known)
 			}
 		}
 		c.space()

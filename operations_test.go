@@ -272,7 +272,7 @@ func TestOperationsLogLine(t *testing.T) {
 			status:     http.StatusUnprocessableEntity, level: "warn",
 			want: map[string]any{
 				"action": "refund", "charge_id": "ch_log", "customer_id": "cus-example-RLf9f6T6Ok",
-				"amount": "5.00", "currency": "USD", "action_reason": "Customer received incorrect product",
+				"amount": "5.00", "currency": "USD",
 				"outcome": "refused", "agent_error": "The card network refused the refund.", "error": platformErr.Error(),
 			},
 			absent: []string{"subscription_id"},
@@ -284,7 +284,7 @@ func TestOperationsLogLine(t *testing.T) {
 			status:     http.StatusInternalServerError, level: "error",
 			want: map[string]any{
 				"action": "cancel", "subscription_id": "sub_log", "charge_id": "ch_log2", "customer_id": "cus-example-6vsE7EUPfk",
-				"cancel_action": "cancel-immediately", "refund": "full", "action_reason": "Customer is moving abroad",
+				"cancel_action": "cancel-immediately", "refund": "full",
 				"outcome": "error", "agent_error": msgInternal, "error": platformErr.Error(),
 			},
 		},
@@ -293,7 +293,7 @@ func TestOperationsLogLine(t *testing.T) {
 			body:   func(t *testing.T) []byte { return refundBody(t, "ch_ok", "1.50", "Goodwill") },
 			status: http.StatusOK, level: "info",
 			want: map[string]any{
-				"action": "refund", "charge_id": "ch_ok", "amount": "1.50", "action_reason": "Goodwill", "outcome": "success",
+				"action": "refund", "charge_id": "ch_ok", "amount": "1.50", "outcome": "success",
 			},
 			absent: []string{"agent_error", "error"},
 		},

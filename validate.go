@@ -104,7 +104,7 @@ func validateStruct(v *validator.Validate, req any) error {
 	case "required_unless":
 		return invalid("%s is required when %s.", name, describeUnless(fe.Param()))
 	case "oneof":
-		return invalid("%s must be one of %s, not %q.", name, strings.ReplaceAll(fe.Param(), " ", ", "), fmt.Sprint(fe.Value()))
+		return invalid("%s must be one of %s.", name, strings.ReplaceAll(fe.Param(), " ", ", "))
 	case "min":
 		if fe.Kind() == reflect.Slice {
 			if fe.Param() == "1" {
@@ -114,7 +114,7 @@ func validateStruct(v *validator.Validate, req any) error {
 		}
 		return invalid("%s must be at least %s, not %v.", name, fe.Param(), fe.Value())
 	case "currency":
-		return invalid("%s %q is not an ISO 4217 currency code.", name, fmt.Sprint(fe.Value()))
+		return invalid("%s is not an ISO 4217 currency code.", name)
 	}
 	return invalid("%s is not valid (%s).", name, fe.Tag())
 }

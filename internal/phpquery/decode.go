@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
 // DecodeForm turns a PHP-style form into the JSON object PHP would build
@@ -26,12 +28,12 @@ func DecodeForm(body []byte, maxDepth int) ([]byte, error) {
 		key, err1 := url.QueryUnescape(rawKey)
 		value, err2 := url.QueryUnescape(rawValue)
 		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("the form field %q is not properly URL-encoded", truncate([]byte(rawKey), 60))
+			return nil, fmt.Errorf("the form field %s is not properly URL-encoded", wire.KeyName(rawKey))
 		}
 		// json.Marshal would silently turn invalid UTF-8 into U+FFFD; a JSON
 		// body with it is refused, so a form body is too.
 		if !utf8.ValidString(key) || !utf8.ValidString(value) {
-			return nil, fmt.Errorf("the form field %q is not valid UTF-8", truncate([]byte(rawKey), 60))
+			return nil, fmt.Errorf("the form field %s is not valid UTF-8", wire.KeyName(rawKey))
 		}
 		path, err := bracketPath(key, maxDepth)
 		if err != nil {
@@ -48,7 +50,7 @@ func DecodeForm(body []byte, maxDepth int) ([]byte, error) {
 // empty last segment ("methods[]") is kept as "" and means append.
 func bracketPath(key string, maxDepth int) ([]string, error) {
 	bad := func() error {
-		return fmt.Errorf("the form field %q has malformed brackets", truncate([]byte(key), 60))
+		return fmt.Errorf("the form field %s has malformed brackets", wire.KeyName(key))
 	}
 	name, rest, hasBracket := strings.Cut(key, "[")
 	if name == "" {
@@ -71,11 +73,11 @@ func bracketPath(key string, maxDepth int) ([]string, error) {
 		rest = rest[end+1:]
 	}
 	if len(path) > maxDepth {
-		return nil, fmt.Errorf("the form field %q nests deeper than %d levels", truncate([]byte(key), 60), maxDepth)
+		return nil, fmt.Errorf("the form field %s nests deeper than %d levels", wire.KeyName(key), maxDepth)
 	}
 	for _, seg := range path[1 : len(path)-1] {
 		if seg == "" {
-			return nil, fmt.Errorf("the form field %q uses [] before its last bracket, which is ambiguous; use indexes such as [0]", truncate([]byte(key), 60))
+			return nil, fmt.Errorf("the form field %s uses [] before its last bracket, which is ambiguous; use indexes such as [0]", wire.KeyName(key))
 		}
 	}
 	return path, nil
@@ -83,7 +85,7 @@ func bracketPath(key string, maxDepth int) ([]string, error) {
 
 func setPath(node map[string]any, path []string, key, value string) error {
 	conflict := func() error {
-		return fmt.Errorf("the form field %q is given twice or conflicts with another field", truncate([]byte(key), 60))
+		return fmt.Errorf("the form field %s is given twice or conflicts with another field", wire.KeyName(key))
 	}
 	for i, seg := range path {
 		last := i == len(path)-1
@@ -153,14 +155,4 @@ func listify(v any) any {
 		}
 	}
 	return v
-}
-
-func truncate(b []byte, n int) string {
-	if len(b) <= n {
-		return string(b)
-	}
-	for n > 0 && !utf8.RuneStart(b[n]) {
-		n--
-	}
-	return string(b[:n]) + "..."
 }

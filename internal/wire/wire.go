@@ -27,23 +27,39 @@ import (
 // it is parsed.
 const MaxAmountLen = 64
 
+// DecimalError is why a text is not an exact decimal amount. Its Error
+// quotes the text (for a caller parsing its own data); Reason alone never
+// does, for messages about data someone else sent.
+type DecimalError struct {
+	Text   string
+	Reason string // "is not a decimal amount", ...
+}
+
+func (e *DecimalError) Error() string {
+	if len(e.Text) > 24 {
+		return fmt.Sprintf("%q... %s", e.Text[:20], e.Reason)
+	}
+	return fmt.Sprintf("%q %s", e.Text, e.Reason)
+}
+
 // ParseDecimal parses s ("12.34", "-5", "1.5e2") exactly. It refuses, rather
 // than rounds, a value with more digits than the decimal type holds (19),
-// and refuses NaN, Infinity, hexadecimal and anything with spaces.
+// and refuses NaN, Infinity, hexadecimal and anything with spaces, with a
+// *DecimalError.
 func ParseDecimal(s string) (decimal.Decimal, error) {
 	if len(s) > MaxAmountLen {
-		return decimal.Decimal{}, fmt.Errorf("amount %.20q... is too long", s)
+		return decimal.Decimal{}, &DecimalError{Text: s, Reason: "is too long for an amount"}
 	}
 	if !IsDecimalLiteral(s) {
-		return decimal.Decimal{}, fmt.Errorf("%q is not a decimal amount", s)
+		return decimal.Decimal{}, &DecimalError{Text: s, Reason: "is not a decimal amount"}
 	}
 	d, err := decimal.Parse(s)
 	if err != nil {
-		return decimal.Decimal{}, fmt.Errorf("%q is out of range for an amount", s)
+		return decimal.Decimal{}, &DecimalError{Text: s, Reason: "is out of range for an amount"}
 	}
 	if SignificantDigits(s) > decimal.MaxPrec || ImpliedScale(s) > decimal.MaxScale {
 		// govalues would round this; money is never rounded silently.
-		return decimal.Decimal{}, fmt.Errorf("%q has more digits than an amount can hold exactly", s)
+		return decimal.Decimal{}, &DecimalError{Text: s, Reason: "has more digits than an amount can hold exactly"}
 	}
 	return d, nil
 }
@@ -63,7 +79,7 @@ func Truncate(b []byte, n int) string {
 // TypeError reports that raw is not what was wanted; encoding/json adds the
 // field path.
 func TypeError(raw []byte, what string, target any) error {
-	return TypeErrorMsg(raw, Truncate(raw, 40)+" is not "+what, target)
+	return TypeErrorMsg(raw, "is not "+what, target) // never the value: it may be customer data
 }
 
 func TypeErrorMsg(_ []byte, msg string, target any) error {
@@ -531,4 +547,20 @@ func CheckID(s string) error {
 func unsafeInID(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError ||
 		r == '\u2028' || r == '\u2029'
+}
+
+// KeyName returns a key for an error message: quoted when it looks like a
+// field name (at most 60 letters, digits and _ . - [ ]), else a neutral
+// phrase, since a key can carry data (an email used as a metadata key).
+func KeyName(key string) string {
+	if key == "" || len(key) > 60 {
+		return "(a key not shown)"
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_.-[]", c) >= 0) {
+			return "(a key not shown)"
+		}
+	}
+	return strconv.Quote(key)
 }
