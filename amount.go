@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 
 	"github.com/chargedesk/chargedesk-go/internal/wire"
@@ -15,16 +16,27 @@ import (
 const maxAmountLen = 64
 
 // Amount is an exact decimal amount of money, such as a charge's amount or a
-// refund_amount. It embeds a [decimal.Decimal] from github.com/govalues/decimal,
-// so every decimal method (Cmp, Add, Sub, IsZero, String, ...) is at hand;
-// arithmetic there is exact or fails with an error, never rounds silently.
+// refund_amount. It embeds a [decimal.Decimal] from github.com/govalues/decimal
+// for comparison and formatting (Cmp, IsZero, Sign, String, ...).
+//
+// Amounts are bounded: their magnitude is below [MaxAmount], far above any
+// real charge and low enough that sums and differences of two amounts stay
+// exact in the decimal's 19 digits. ParseAmount and decoding refuse a larger
+// one. Do money arithmetic with Amount's own methods, which never round:
+// [Amount.Add] and [Amount.Sub] are exact or fail, [Amount.Prorate] divides
+// with the rounding rule you name, and [AmountFromMinorUnits] is the inverse
+// of [Amount.MinorUnits]. The embedded Decimal's Mul and Quo round once a
+// result needs more than 19 digits (10.00/3 is 3.333333333333333333): do
+// not use them on money.
 //
 // The zero value is 0. Amount decodes from a JSON number ("12.34") or a
 // numeric string ("12.34", as ChargeDesk sends charge amounts); null and ""
-// decode as 0. Anything else, or a number that needs more than 19 digits
-// (which the decimal type would have to round), is refused with an error
-// that quotes the offending text. It encodes as a JSON number with the
-// scale it has ("34.00" stays 34.00).
+// decode as 0; a number of 16 or 17 significant digits is read as the PHP
+// float it is (see the package doc). Anything else, an amount at or above
+// MaxAmount, or one that needs more than 19 digits, is refused with an error
+// that names the problem, never the value. It encodes as a JSON number with
+// the scale it has ("34.00" stays 34.00); an answer's amounts are written at
+// their currency's scale.
 type Amount struct {
 	decimal.Decimal
 }
@@ -40,7 +52,120 @@ func ParseAmount(s string) (Amount, error) {
 	if err != nil {
 		return Amount{}, err
 	}
-	return Amount{d}, nil
+	a := Amount{d}
+	if !a.inBounds() {
+		return Amount{}, &wire.DecimalError{Text: s, Reason: "is not below the largest amount accepted, " + maxAmountText}
+	}
+	return a, nil
+}
+
+// MaxAmount bounds an amount's magnitude, which must be below it: 10^14
+// (one hundred trillion). Below it, with at most 4 decimal places (the most
+// any ISO 4217 currency has), the sum or difference of two amounts fits the
+// decimal's 19 digits, so it is exact.
+const MaxAmount = 100_000_000_000_000
+
+const maxAmountText = "100000000000000"
+
+var maxAmount = decimal.MustNew(MaxAmount, 0)
+
+func (a Amount) inBounds() bool { return a.Abs().Cmp(maxAmount) < 0 }
+
+// Add returns a + b, exactly, or an error when the sum reaches MaxAmount.
+func (a Amount) Add(b Amount) (Amount, error) {
+	d, err := a.Decimal.Add(b.Decimal)
+	return bounded(d, err, "sum")
+}
+
+// Sub returns a - b, exactly, or an error when the difference reaches
+// MaxAmount.
+func (a Amount) Sub(b Amount) (Amount, error) {
+	d, err := a.Decimal.Sub(b.Decimal)
+	return bounded(d, err, "difference")
+}
+
+func bounded(d decimal.Decimal, err error, what string) (Amount, error) {
+	if err != nil {
+		return Amount{}, fmt.Errorf("chargedesk: the %s of two amounts cannot be computed exactly: %w", what, err)
+	}
+	if a := (Amount{d}); a.inBounds() {
+		return a, nil
+	}
+	return Amount{}, fmt.Errorf("chargedesk: the %s of two amounts is not below MaxAmount", what)
+}
+
+// AmountFromMinorUnits returns units of the currency's smallest unit as an
+// Amount at the currency's scale (1234 USD cents is 12.34; 5 JPY is 5): the
+// inverse of [Amount.MinorUnits]. It fails for a code that is not ISO 4217
+// or a result not below MaxAmount.
+func AmountFromMinorUnits(units int64, currency string) (Amount, error) {
+	scale, ok := currencyScale(currency)
+	if !ok {
+		return Amount{}, fmt.Errorf("chargedesk: %q is not an ISO 4217 currency code", currency)
+	}
+	d, err := decimal.New(units, int(scale))
+	return bounded(d, err, "amount in minor units")
+}
+
+// Rounding says how [Amount.Prorate] rounds to the currency's minor unit.
+type Rounding int
+
+const (
+	// RoundDown rounds toward zero: a customer is never refunded a fraction
+	// of a cent more than the share.
+	RoundDown Rounding = iota
+	// RoundHalfUp rounds to the nearest minor unit, halves away from zero.
+	RoundHalfUp
+	// RoundHalfEven rounds to the nearest minor unit, halves to even
+	// (banker's rounding).
+	RoundHalfEven
+	// RoundUp rounds away from zero.
+	RoundUp
+)
+
+// Prorate returns a × num ÷ den, rounded to the currency's minor unit by
+// rounding, such as the unused part of a period (num seconds of den). The
+// product and quotient are computed exactly in integers of the minor unit,
+// then rounded once. It fails when den is not positive, num is negative or
+// above den, the currency is unknown, or a is finer than the currency.
+func (a Amount) Prorate(num, den int64, currency string, rounding Rounding) (Amount, error) {
+	if den <= 0 || num < 0 || num > den {
+		return Amount{}, fmt.Errorf("chargedesk: Prorate needs 0 <= num <= den and den > 0, not %d/%d", num, den)
+	}
+	units, err := a.MinorUnits(currency)
+	if err != nil {
+		return Amount{}, err
+	}
+	q, r := new(big.Int), new(big.Int)
+	q.QuoRem(new(big.Int).Mul(big.NewInt(units), big.NewInt(num)), big.NewInt(den), r)
+	if r.Sign() != 0 {
+		twice := new(big.Int).Abs(new(big.Int).Lsh(r, 1))
+		half := twice.Cmp(big.NewInt(den)) // the remainder against half of den
+		away := false
+		switch rounding {
+		case RoundUp:
+			away = true
+		case RoundHalfUp:
+			away = half >= 0
+		case RoundHalfEven:
+			away = half > 0 || (half == 0 && q.Bit(0) == 1)
+		}
+		if away {
+			q.Add(q, big.NewInt(int64(r.Sign())))
+		}
+	}
+	return AmountFromMinorUnits(q.Int64(), currency) // |q| <= |units|: it fits
+}
+
+// atScale returns a written with exactly the currency's number of decimal
+// places (12.34000 USD as 12.34, 5.00 JPY as 5), when it has no more
+// significant ones than that; otherwise a unchanged.
+func (a Amount) atScale(currency string) Amount {
+	scale, ok := currencyScale(currency)
+	if !ok || a.Decimal.Trim(0).Scale() > int(scale) {
+		return a
+	}
+	return Amount{a.Decimal.Trim(int(scale)).Pad(int(scale))}
 }
 
 // MustParseAmount is like [ParseAmount] but panics on bad input. It is meant

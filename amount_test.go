@@ -28,9 +28,9 @@ func TestParseAmountAccepts(t *testing.T) {
 		{"34.00", "34.00", 2},
 		{"12.340", "12.340", 3},
 		{"-0.01", "-0.01", 2},
-		{"9999999999999999999", "9999999999999999999", 0},
+		{"99999999999999.9999", "99999999999999.9999", 4},
 		{"0.1234567890123456789", "0.1234567890123456789", 19},
-		{"1e18", "1000000000000000000", 0},
+		{"1e13", "10000000000000", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -77,6 +77,10 @@ func TestParseAmountRefuses(t *testing.T) {
 		{"too small to hold", "1e-20"},
 		{"far too small", "1e-400"},
 		{"too large", "1e19"},
+		{"at the bound", "100000000000000"},
+		{"negative at the bound", "-100000000000000.00"},
+		{"19 nines", "9999999999999999999"},
+		{"1e18", "1e18"},
 		{"far too large", "1e400"},
 		{"longer than 64 characters", "0." + strings.Repeat("0", 70)},
 	}
@@ -92,7 +96,7 @@ func TestParseAmountRefuses(t *testing.T) {
 func TestParseAmountNeverRounds(t *testing.T) {
 	// Every accepted literal keeps its exact value: the text of the result,
 	// read back, is the same number.
-	for _, in := range []string{"12.34", "0.1", "0.3", "1.005", "999999999999999.9999", "0.0000000000000000001"} {
+	for _, in := range []string{"12.34", "0.1", "0.3", "1.005", "99999999999999.9999", "0.0000000000000000001"} {
 		a, err := ParseAmount(in)
 		require.NoError(t, err, in)
 		exact, err := decimal.Parse(in)
@@ -194,9 +198,10 @@ func TestMinorUnits(t *testing.T) {
 		{"-12.34", "USD", -1234},
 		{"-1000", "JPY", -1000},
 		{"-0.001", "KWD", -1},
-		{"92233720368547758.07", "USD", 9223372036854775807},
-		{"-92233720368547758.08", "USD", -9223372036854775808},
-		{"9223372036854775807", "JPY", 9223372036854775807},
+		{"99999999999999.99", "USD", 9999999999999999},
+		{"-99999999999999.99", "USD", -9999999999999999},
+		{"99999999999999", "JPY", 99999999999999},
+		{"99999999999999.9999", "CLF", 999999999999999999},
 	}
 	for _, tt := range tests {
 		t.Run(tt.amount+" "+tt.currency, func(t *testing.T) {
@@ -226,7 +231,8 @@ func TestMinorUnitsRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := MustParseAmount(tt.amount).MinorUnits(tt.currency)
+			// NewAmount takes any decimal, past MaxAmount too.
+			got, err := NewAmount(decimal.MustParse(tt.amount)).MinorUnits(tt.currency)
 			require.Error(t, err)
 			assert.Zero(t, got)
 			assert.Contains(t, err.Error(), tt.want)
@@ -236,11 +242,11 @@ func TestMinorUnitsRefuses(t *testing.T) {
 
 func TestAmountArithmeticIsExact(t *testing.T) {
 	// 0.1 + 0.2 is exactly 0.3: no float64 anywhere.
-	sum, err := MustParseAmount("0.1").Add(MustParseAmount("0.2").Decimal)
+	sum, err := MustParseAmount("0.1").Add(MustParseAmount("0.2"))
 	require.NoError(t, err)
 	assert.Equal(t, 0, sum.Cmp(MustParseAmount("0.3").Decimal))
 
-	remaining, err := MustParseAmount("34.00").Sub(MustParseAmount("21.66").Decimal)
+	remaining, err := MustParseAmount("34.00").Sub(MustParseAmount("21.66"))
 	require.NoError(t, err)
 	assert.Equal(t, "12.34", remaining.String())
 }

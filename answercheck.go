@@ -31,7 +31,11 @@ func settleAnswer(answer any, charge *Charge, sub *Subscription) (any, []error, 
 	}
 	switch a := answer.(type) {
 	case *Response:
-		return a, a.settle(chargeCurrency, subCurrency), nil
+		if a == nil {
+			return a, nil, nil
+		}
+		cp := *a // the Gateway's own answer is never changed
+		return &cp, cp.settle(chargeCurrency, subCurrency), nil
 	case *PaymentResponse:
 		if a == nil || a.RedirectURL == "" {
 			return nil, nil, fmt.Errorf("%w: a payment request must answer a redirect_url", ErrBadAnswer)
@@ -39,7 +43,8 @@ func settleAnswer(answer any, charge *Charge, sub *Subscription) (any, []error, 
 		if err := checkURL("redirect_url", a.RedirectURL); err != nil {
 			return nil, nil, err
 		}
-		return a, a.Response.settle(chargeCurrency, subCurrency), nil
+		cp := *a
+		return &cp, cp.Response.settle(chargeCurrency, subCurrency), nil
 	}
 	return answer, nil, nil
 }
@@ -48,6 +53,19 @@ func settleAnswer(answer any, charge *Charge, sub *Subscription) (any, []error, 
 func (r *Response) settle(chargeCurrency, subCurrency string) []error {
 	if r == nil {
 		return nil
+	}
+	// Each update object is copied before it is changed.
+	if r.Charge != nil {
+		c := *r.Charge
+		r.Charge = &c
+	}
+	if r.Subscription != nil {
+		s := *r.Subscription
+		r.Subscription = &s
+	}
+	if r.Product != nil {
+		p := *r.Product
+		r.Product = &p
 	}
 	var dropped []error
 	drop := func(err error) bool {
@@ -58,12 +76,19 @@ func (r *Response) settle(chargeCurrency, subCurrency string) []error {
 	}
 	if drop(r.Charge.problem(chargeCurrency)) {
 		r.Charge = nil
+	} else if c := r.Charge; c != nil {
+		currency := cmpOr(c.Currency, chargeCurrency)
+		c.Amount, c.AmountRefunded = atScale(c.Amount, currency), atScale(c.AmountRefunded, currency)
 	}
 	if drop(r.Subscription.problem(subCurrency)) {
 		r.Subscription = nil
+	} else if s := r.Subscription; s != nil {
+		s.Amount = atScale(s.Amount, cmpOr(s.Currency, subCurrency))
 	}
 	if drop(r.Product.problem()) {
 		r.Product = nil
+	} else if p := r.Product; p != nil {
+		p.Amount, p.SetupAmount = atScale(p.Amount, p.Currency), atScale(p.SetupAmount, p.Currency)
 	}
 	if drop(r.Customer.problem()) {
 		r.Customer = nil
@@ -197,4 +222,22 @@ func checkURL(field, raw string) error {
 		return fmt.Errorf("%w: %s is not an absolute http(s) URL", ErrBadAnswer, field)
 	}
 	return nil
+}
+
+// atScale writes an answer's amount at its currency's scale (12.34, not
+// 12.34000000000000000; JPY 5, not 5.00). The answer is copied, never the
+// Gateway's own value changed.
+func atScale(a *Amount, currency string) *Amount {
+	if a == nil {
+		return nil
+	}
+	v := a.atScale(currency)
+	return &v
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -752,11 +752,11 @@ func TestSuccessIsNeverReportedAsFailure(t *testing.T) {
 	gw := &fakeGateway{}
 	gw.answer = func(_ context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
 		r := req.(*chargedesk.RefundRequest)
-		sum, err := total.Add(r.RefundAmount.Decimal)
+		sum, err := total.Add(r.RefundAmount)
 		if err != nil {
 			return nil, err
 		}
-		total = chargedesk.NewAmount(sum)
+		total = sum
 		refunded = append(refunded, total.String())
 		return &chargedesk.Response{Charge: chargedesk.ChargeRefunded(chargedesk.MustParseAmount("34.00"), total)}, nil
 	}

@@ -712,22 +712,22 @@ func (g *ledgerGateway) Refund(ctx context.Context, req *chargedesk.RefundReques
 
 	time.Sleep(time.Millisecond) // the platform's latency
 
-	remaining, err := amount.Sub(refunded.Decimal)
+	remaining, err := amount.Sub(refunded)
 	if err != nil {
 		return nil, err
 	}
-	if req.RefundAmount.Cmp(remaining) > 0 {
+	if req.RefundAmount.Cmp(remaining.Decimal) > 0 {
 		return nil, &chargedesk.AgentError{Message: msgTooMuch}
 	}
-	total, err := refunded.Add(req.RefundAmount.Decimal)
+	total, err := refunded.Add(req.RefundAmount)
 	if err != nil {
 		return nil, err
 	}
 	g.mu.Lock()
-	g.refunded[id] = chargedesk.Amount{Decimal: total}
+	g.refunded[id] = total
 	g.performed = append(g.performed, req.RefundAmount)
 	g.mu.Unlock()
-	return &chargedesk.Response{Charge: chargedesk.ChargeRefunded(amount, chargedesk.Amount{Decimal: total})}, nil
+	return &chargedesk.Response{Charge: chargedesk.ChargeRefunded(amount, total)}, nil
 }
 
 func TestOperationsConcurrentRefundsOnOneCharge(t *testing.T) {
@@ -769,9 +769,9 @@ func TestOperationsConcurrentRefundsOnOneCharge(t *testing.T) {
 	defer gw.mu.Unlock()
 	sum := chargedesk.MustParseAmount("0.00")
 	for _, a := range gw.performed {
-		d, err := sum.Add(a.Decimal)
+		next, err := sum.Add(a)
 		require.NoError(t, err)
-		sum = chargedesk.Amount{Decimal: d}
+		sum = next
 	}
 	assert.Equal(t, "20.00", sum.String(), "exactly the charge is refunded, never more")
 	assert.Equal(t, "20.00", gw.refunded["ch_ledger"].String())

@@ -217,11 +217,11 @@ func RefundAnswer(req *RefundRequest) (*Response, error) {
 	if req == nil || req.Charge == nil {
 		return nil, fmt.Errorf("chargedesk: RefundAnswer: the request has no charge")
 	}
-	total, err := req.Charge.AmountRefunded.Add(req.RefundAmount.Decimal)
+	total, err := req.Charge.AmountRefunded.Add(req.RefundAmount)
 	if err != nil {
 		return nil, fmt.Errorf("chargedesk: RefundAnswer: %w", err)
 	}
-	return &Response{Charge: ChargeRefunded(req.Charge.Amount, Amount{total})}, nil
+	return &Response{Charge: ChargeRefunded(req.Charge.Amount, total)}, nil
 }
 
 // ChargeStatusAnswer returns an answer that sets the charge's status only,

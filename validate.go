@@ -199,8 +199,8 @@ func checkRefund(r *RefundRequest) error {
 	if err := checkScale(r.RefundAmount, scale, r.Charge.Currency); err != nil {
 		return invalid("refund_amount %s.", err)
 	}
-	remaining, err := r.Charge.Amount.Sub(r.Charge.AmountRefunded.Decimal)
-	if err != nil || r.RefundAmount.Cmp(remaining) > 0 {
+	remaining, err := r.Charge.Amount.Sub(r.Charge.AmountRefunded)
+	if err != nil || r.RefundAmount.Cmp(remaining.Decimal) > 0 {
 		return invalid(msgRefundTooLarge)
 	}
 	return nil

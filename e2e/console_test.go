@@ -28,12 +28,12 @@ const secret = "console-e2e-secret-0123456789"
 type ledger struct{ refunded map[string]chargedesk.Amount }
 
 func (l *ledger) Refund(_ context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-	total, err := l.refunded[req.Charge.ChargeID].Add(req.RefundAmount.Decimal)
+	total, err := l.refunded[req.Charge.ChargeID].Add(req.RefundAmount)
 	if err != nil {
 		return nil, err
 	}
-	l.refunded[req.Charge.ChargeID] = chargedesk.NewAmount(total)
-	return &chargedesk.Response{Charge: chargedesk.ChargeRefunded(req.Charge.Amount, chargedesk.NewAmount(total))}, nil
+	l.refunded[req.Charge.ChargeID] = total
+	return &chargedesk.Response{Charge: chargedesk.ChargeRefunded(req.Charge.Amount, total)}, nil
 }
 
 func (l *ledger) Capture(context.Context, *chargedesk.CaptureRequest) (*chargedesk.Response, error) {

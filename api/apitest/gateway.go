@@ -113,11 +113,11 @@ func (s *Server) chargeAct(op string, rec *record, in map[string]any) (*act, err
 // than 0, at most what remains and fit the currency.
 func (s *Server) refundAmount(rec *record, in map[string]any) (chargedesk.Amount, error) {
 	currency := rec.str("currency")
-	remaining, err := rec.amount("amount").Sub(rec.amount("amount_refunded").Decimal)
+	remaining, err := rec.amount("amount").Sub(rec.amount("amount_refunded"))
 	if err != nil {
 		return chargedesk.Amount{}, badParam("amount", "parameter_invalid", "the charge's amounts cannot be subtracted exactly")
 	}
-	amount := chargedesk.NewAmount(remaining)
+	amount := remaining
 	if v, ok := in["amount"]; ok {
 		a, err := readField(field{"amount", kAmount}, v)
 		if err != nil {
@@ -127,9 +127,9 @@ func (s *Server) refundAmount(rec *record, in map[string]any) (chargedesk.Amount
 			amount = a.(chargedesk.Amount)
 		}
 	}
-	if amount.Sign() <= 0 || amount.Cmp(remaining) > 0 {
+	if amount.Sign() <= 0 || amount.Cmp(remaining.Decimal) > 0 {
 		return chargedesk.Amount{}, badParam("amount", "amount_invalid", "The refund must be more than 0 and at most %s %s",
-			formatAmount(chargedesk.NewAmount(remaining), currency), currency)
+			formatAmount(remaining, currency), currency)
 	}
 	if _, err := amount.MinorUnits(currency); err != nil {
 		return chargedesk.Amount{}, badParam("amount", "amount_invalid", "The refund has more decimal places than %s allows", currency)
@@ -140,11 +140,11 @@ func (s *Server) refundAmount(rec *record, in map[string]any) (chargedesk.Amount
 // refund is ChargeDesk's default change for a refund of amount.
 func (s *Server) refund(rec *record, amount chargedesk.Amount) (string, error) {
 	total, refunded := rec.amount("amount"), rec.amount("amount_refunded")
-	sum, err := refunded.Add(amount.Decimal)
+	sum, err := refunded.Add(amount)
 	if err != nil || sum.Cmp(total.Decimal) > 0 {
 		return "", badParam("amount", "amount_invalid", "The refund is more than remains on the charge")
 	}
-	rec.f["amount_refunded"] = chargedesk.NewAmount(sum)
+	rec.f["amount_refunded"] = sum
 	rec.f["status"] = "partially refunded"
 	if sum.Cmp(total.Decimal) == 0 {
 		rec.f["status"] = "refunded"
@@ -256,9 +256,9 @@ func (s *Server) cancelAct(a *act, rec *record, obj map[string]any, in map[strin
 		rec.f["status"] = status
 		msg := "Subscription " + strings.ReplaceAll(status, "_", " ")
 		if refund == "full" {
-			remaining, err := charge.amount("amount").Sub(charge.amount("amount_refunded").Decimal)
+			remaining, err := charge.amount("amount").Sub(charge.amount("amount_refunded"))
 			if err == nil && remaining.Sign() > 0 {
-				if m, err := s.refund(charge, chargedesk.NewAmount(remaining)); err == nil {
+				if m, err := s.refund(charge, remaining); err == nil {
 					msg += "; " + m
 				}
 			}

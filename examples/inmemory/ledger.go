@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
-	"math/big"
 	"strings"
 	"sync"
 	"time"
@@ -175,8 +174,7 @@ func (c *charge) refundable(currency string) error {
 
 // remaining is what is left to refund.
 func (c *charge) remaining() (chargedesk.Amount, error) {
-	d, err := c.amount.Sub(c.refunded.Decimal)
-	return chargedesk.NewAmount(d), err
+	return c.amount.Sub(c.refunded)
 }
 
 // refund refunds amount, which must not be more than remains.
@@ -188,11 +186,11 @@ func (c *charge) refund(amount chargedesk.Amount) error {
 	if amount.Cmp(remaining.Decimal) > 0 {
 		return &chargedesk.AgentError{Message: msgRefundTooLarge}
 	}
-	total, err := c.refunded.Add(amount.Decimal)
+	total, err := c.refunded.Add(amount)
 	if err != nil {
 		return err
 	}
-	c.refunded = chargedesk.NewAmount(total)
+	c.refunded = total
 	c.status = chargedesk.ChargeRefunded(c.amount, c.refunded).Status
 	return nil
 }
@@ -353,24 +351,17 @@ func prorate(amount chargedesk.Amount, currency string, start, end, now time.Tim
 			"The subscription has no current billing period on the payment platform, so a pro-rated refund cannot be computed; refund it in full or not at all.")
 	}
 	unused := min(max(end.Unix()-now.Unix(), 0), total)
-	minor, err := amount.MinorUnits(currency)
+	share, err := amount.Prorate(unused, total, currency, chargedesk.RoundDown)
 	if err != nil {
 		return proration{}, fmt.Errorf("prorate: %w", err)
 	}
-	scale, _ := chargedesk.CurrencyMinorUnits(currency) // MinorUnits has checked it
-	// minor × unused can pass int64; the quotient cannot pass minor.
-	q := new(big.Int).Mul(big.NewInt(minor), big.NewInt(unused))
-	q.Quo(q, big.NewInt(total)) // both positive: truncation is rounding down
-	d, err := decimal.New(q.Int64(), scale)
-	if err != nil {
-		return proration{}, fmt.Errorf("prorate: %w", err)
-	}
+	scale, _ := chargedesk.CurrencyMinorUnits(currency) // Prorate has checked it
 	unit, err := decimal.New(1, scale)
 	if err != nil {
 		return proration{}, fmt.Errorf("prorate: %w", err)
 	}
 	return proration{
-		amount: chargedesk.NewAmount(d),
+		amount: share,
 		unused: unused,
 		total:  total,
 		unit:   unit.String() + " " + strings.ToUpper(currency),
