@@ -360,6 +360,31 @@ func TestBadInput(t *testing.T) {
 		{name: "form empty", req: badInputRequest{contentType: "application/x-www-form-urlencoded", body: ""}, wantStatus: 400, wantError: "empty"},
 		{name: "form invalid UTF-8", req: badInputRequest{contentType: "application/x-www-form-urlencoded", body: badInputForm + "&charge[description]=%ff%fe"}, wantStatus: 400, wantError: "UTF-8"},
 		{name: "form over the limit", req: badInputRequest{contentType: "application/x-www-form-urlencoded", body: badInputForm + "&padding=" + strings.Repeat("x", int(limit)), chunked: true}, wantStatus: 413, wantError: "larger than"},
+
+		// Ids that could name another object: each spelling would take a lock
+		// of its own (issue: hold under hostile and PHP-shaped input).
+		{name: "id with a leading space", req: badInputRequest{body: charge(func(c map[string]any) { c["charge_id"] = " 123" })}, wantStatus: 400, wantError: "charge.charge_id starts or ends with a space"},
+		{name: "id with a trailing space", req: badInputRequest{body: charge(func(c map[string]any) { c["charge_id"] = "123 " })}, wantStatus: 400, wantError: "charge.charge_id"},
+		{name: "id with a trailing tab", req: badInputRequest{body: charge(func(c map[string]any) { c["charge_id"] = "123\t" })}, wantStatus: 400, wantError: "charge.charge_id"},
+		{name: "id a space", req: badInputRequest{body: charge(func(c map[string]any) { c["charge_id"] = " " })}, wantStatus: 400, wantError: "charge.charge_id"},
+		{name: "id NUL", req: badInputRequest{body: charge(func(c map[string]any) { c["charge_id"] = "\u0000" })}, wantStatus: 400, wantError: "charge.charge_id"},
+		{name: "id zero-width space", req: badInputRequest{body: charge(func(c map[string]any) { c["charge_id"] = "12\u200b3" })}, wantStatus: 400, wantError: "charge.charge_id"},
+		{name: "id number with a fraction", req: badInputRequest{body: charge(func(c map[string]any) { c["charge_id"] = json.RawMessage("123.0") })}, wantStatus: 400, wantError: "charge.charge_id"},
+		{name: "id true", req: badInputRequest{body: charge(func(c map[string]any) { c["charge_id"] = true })}, wantStatus: 400, wantError: "charge.charge_id"},
+		{name: "plan product id with a bidi mark", req: badInputRequest{path: "/chargedesk/edit-plans", body: edit(ActionEditPlans, func(m map[string]any) {
+			m["plans"] = []any{map[string]any{"product_id": "gold\u200f", "quantity": 1}}
+		})}, wantStatus: 400, wantError: "plans[0].product_id"},
+		// Keys in another case or folding, which a placeholder would miss.
+		{name: "object key in upper case", req: badInputRequest{body: strings.Replace(valid, `"charge"`, `"CHARGE"`, 1)}, wantStatus: 400, wantError: "another case or form"},
+		{name: "field key in mixed case", req: badInputRequest{body: strings.Replace(valid, `"charge_id"`, `"Charge_ID"`, 1)}, wantStatus: 400, wantError: "another case or form"},
+		{name: "field key with a long s", req: badInputRequest{body: strings.Replace(valid, `"customer_id"`, `"cu`+"\u017f"+`tomer_id"`, 1)}, wantStatus: 400, wantError: "another case or form"},
+		// Money past the bound, and float arithmetic that is no amount.
+		{name: "charge amount past MaxAmount", req: badInputRequest{body: charge(func(c map[string]any) { c["amount"] = "9999999999999999999" })}, wantStatus: 400, wantError: "largest amount"},
+		{name: "refund past MaxAmount", req: badInputRequest{body: refund(func(m map[string]any) { m["refund_amount"] = json.RawMessage("100000000000000") })}, wantStatus: 400, wantError: "largest amount"},
+		{name: "PHP float that is no amount", req: badInputRequest{body: refund(func(m map[string]any) { m["refund_amount"] = json.RawMessage("0.00999999999999801") })}, wantStatus: 422, wantError: "decimal places"},
+		// Customer data in a field of the wrong type is never echoed.
+		{name: "email in an object where text goes", req: badInputRequest{body: charge(func(c map[string]any) { c["customer_email"] = map[string]any{"e": "jane@example.com"} })}, wantStatus: 400, wantError: "charge.customer_email is not text"},
+		{name: "card digits where a boolean goes", req: badInputRequest{body: charge(func(c map[string]any) { c["is_paid"] = "4111111111111111" })}, wantStatus: 400, wantError: "charge.is_paid is not a boolean"},
 	}
 	require.GreaterOrEqual(t, len(tests), 40)
 	names := map[string]bool{}
