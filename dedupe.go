@@ -27,43 +27,90 @@ type DuplicateStore interface {
 	Remember(ctx context.Context, key string, ttl time.Duration) error
 }
 
-// MemoryDuplicateStore is an in-process [DuplicateStore]. Expired keys are
-// dropped as new ones arrive. Use [NewMemoryDuplicateStore].
+// MemoryDuplicateStore is an in-process [DuplicateStore]. Use
+// [NewMemoryDuplicateStore].
+//
+// Its memory is bounded by about two windows of traffic, and expiry costs
+// O(1): keys live in two generations, the current one and the one before;
+// once a window has passed since the last turn, the older generation is
+// dropped whole and the current one becomes it. Each key is held as a fixed
+// 32-byte digest with its expiry, whatever its length.
 type MemoryDuplicateStore struct {
-	mu      sync.Mutex
-	expires map[string]time.Time
-	now     func() time.Time
-	sweep   time.Time
+	mu       sync.Mutex
+	now      func() time.Time
+	current  map[[32]byte]int64 // digest -> expiry, unix nanoseconds
+	previous map[[32]byte]int64
+	period   time.Duration // the longest ttl remembered: a generation's span
+	turn     time.Time     // when current was started
 }
 
 // NewMemoryDuplicateStore returns an empty MemoryDuplicateStore.
 func NewMemoryDuplicateStore() *MemoryDuplicateStore {
-	return &MemoryDuplicateStore{expires: map[string]time.Time{}, now: time.Now}
+	return &MemoryDuplicateStore{current: map[[32]byte]int64{}, now: time.Now}
+}
+
+// digest is key's fixed-size form: the bytes of a 64-character hex digest
+// (the handler's keys), else the key's SHA-256.
+func digest(key string) [32]byte {
+	var d [32]byte
+	if len(key) == 64 {
+		if n, err := hex.Decode(d[:], []byte(key)); err == nil && n == 32 {
+			return d
+		}
+	}
+	return sha256.Sum256([]byte(key))
+}
+
+// rotate turns the generations when a period has passed; with s.mu held.
+func (s *MemoryDuplicateStore) rotate(now time.Time) {
+	if s.period <= 0 || now.Sub(s.turn) < s.period {
+		return
+	}
+	if now.Sub(s.turn) >= 2*s.period {
+		s.previous = nil // both generations have expired
+	} else {
+		s.previous = s.current
+	}
+	s.current = make(map[[32]byte]int64, len(s.previous))
+	s.turn = now
 }
 
 // Seen implements [DuplicateStore].
 func (s *MemoryDuplicateStore) Seen(_ context.Context, key string) (bool, error) {
+	d := digest(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	exp, ok := s.expires[key]
-	return ok && s.now().Before(exp), nil
+	now := s.now()
+	s.rotate(now)
+	exp, ok := s.current[d]
+	if !ok {
+		exp, ok = s.previous[d]
+	}
+	return ok && now.UnixNano() < exp, nil
 }
 
 // Remember implements [DuplicateStore].
 func (s *MemoryDuplicateStore) Remember(_ context.Context, key string, ttl time.Duration) error {
+	d := digest(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if now.After(s.sweep) {
-		for k, exp := range s.expires {
-			if !now.Before(exp) {
-				delete(s.expires, k)
-			}
-		}
-		s.sweep = now.Add(ttl)
+	if ttl > s.period {
+		s.period = ttl
 	}
-	s.expires[key] = now.Add(ttl)
+	if s.turn.IsZero() {
+		s.turn = now
+	}
+	s.rotate(now)
+	s.current[d] = now.Add(ttl).UnixNano()
 	return nil
+}
+
+// size is how many keys the store holds, expired ones included.
+func (s *MemoryDuplicateStore) size() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.current) + len(s.previous)
 }
 
 // duplicateKey is the identity of an action for the duplicate guard. Amounts

@@ -69,22 +69,31 @@ func TestMemoryDuplicateStore(t *testing.T) {
 	}
 }
 
-func TestMemoryDuplicateStoreForgetsExpired(t *testing.T) {
+// Memory stays within about two windows of traffic, however long the
+// store runs: 100 new keys a second for an hour never leave more than two
+// windows' worth.
+func TestMemoryDuplicateStoreIsBounded(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	s := NewMemoryDuplicateStore()
 	s.SetClockForTest(clock.Now)
-
-	for i := range 100 {
-		require.NoError(t, s.Remember(ctx, fmt.Sprint("old", i), time.Minute))
+	most := 0
+	for sec := range 3600 {
+		for i := range 100 {
+			require.NoError(t, s.Remember(ctx, fmt.Sprint("k", sec, "-", i), time.Minute))
+		}
+		most = max(most, s.size())
+		clock.Advance(time.Second)
 	}
-	clock.Advance(2 * time.Minute)
-	require.NoError(t, s.Remember(ctx, "new", time.Minute))
+	assert.LessOrEqual(t, most, 2*60*100+100, "at most about two windows of keys")
+	assert.GreaterOrEqual(t, most, 60*100, "a window of keys is kept")
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	assert.Len(t, s.expires, 1, "expired keys are dropped as new ones arrive")
-	assert.Contains(t, s.expires, "new")
+	// An idle stretch longer than two windows drops everything.
+	clock.Advance(3 * time.Minute)
+	seen, err := s.Seen(ctx, "k3599-0")
+	require.NoError(t, err)
+	assert.False(t, seen)
+	assert.Zero(t, s.size())
 }
 
 func TestMemoryDuplicateStoreConcurrent(t *testing.T) {
