@@ -2,6 +2,7 @@ package chargedesk_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -155,4 +156,26 @@ func TestPlaceholdersBindToTheDecodedField(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, rec.Code, "%s: %s", name, rec.Body)
 	}
 	assert.Empty(t, gw.calls())
+}
+
+// A gateway adds its fields to the webhook's one log line through the
+// request's logger, instead of writing a line of its own.
+func TestGatewayFieldsJoinTheWebhookLine(t *testing.T) {
+	logs := &syncBuffer{}
+	gw := &fakeGateway{answer: func(ctx context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
+		zerolog.Ctx(ctx).UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("platform_refund_id", "re_1") })
+		return chargedesk.RefundAnswer(req.(*chargedesk.RefundRequest))
+	}}
+	h := newHandler(t, gw, func(cfg *chargedesk.Config) {
+		l := zerolog.New(logs)
+		cfg.Logger = &l
+		cfg.Middleware = cfg.DefaultMiddleware()
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
+	require.Equal(t, http.StatusOK, rec.Code)
+	_, lines := logs.lines(t)
+	require.Len(t, lines, 1, "one line per webhook")
+	assert.Equal(t, "re_1", lines[0]["platform_refund_id"])
+	assert.Equal(t, "success", lines[0]["outcome"])
 }

@@ -145,6 +145,13 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 	log := stateFrom(ctx).log
 	gl := log.With().Logger() // the gateway's own copy: it may outlive this request
 	gctx := gl.WithContext(ctx)
+	// WithContext stores a copy of gl: the gateway's fields go there.
+	stored := zerolog.Ctx(gctx)
+	adopt := func() {
+		if stored != zerolog.Ctx(context.Background()) { // not zerolog's global default
+			*log = *stored
+		}
+	}
 	charge, sub := objects(req)
 
 	// state settles who reports the outcome: whichever of the gateway's
@@ -167,7 +174,7 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 				done <- out
 				return
 			}
-			logLate(&gl, action, out)
+			logLate(stored, action, out)
 		}()
 		answer, err := h.invoke(gctx, action, req)
 		if err == nil {
@@ -191,12 +198,17 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 
 	select {
 	case out := <-done:
+		// The gateway is done with its copy of the logger: the fields it
+		// added (zerolog.Ctx(ctx).UpdateContext) join the webhook's line.
+		adopt()
 		return h.gatewayOutcome(log, out)
 	case <-ctx.Done():
 		if !state.CompareAndSwap(running, abandoned) {
 			// The gateway finished as the deadline passed: its outcome is
 			// on its way and is still the truth.
-			return h.gatewayOutcome(log, <-done)
+			out := <-done
+			adopt()
+			return h.gatewayOutcome(log, out)
 		}
 		return nil, fmt.Errorf("gateway %s: %w", action, ctx.Err())
 	}

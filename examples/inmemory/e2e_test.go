@@ -136,8 +136,8 @@ func TestEndToEnd(t *testing.T) {
 
 	require.NoError(t, r.stop(), "the receiver shuts down cleanly")
 	logs := r.stderr.String()
-	assert.Contains(t, logs, "outcome=success")
-	assert.Contains(t, logs, "outcome=refused")
-	assert.Contains(t, logs, "outcome=unauthorized")
+	assert.Contains(t, logs, `"outcome":"success"`)
+	assert.Contains(t, logs, `"outcome":"refused"`)
+	assert.Contains(t, logs, `"outcome":"unauthorized"`)
 	assert.NotContains(t, logs, secret)
 }

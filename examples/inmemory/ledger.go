@@ -208,8 +208,9 @@ func (l *ledger) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*ch
 		return nil, err
 	}
 	l.pushed(c)
-	zerolog.Ctx(ctx).Info().Str("refunded", req.RefundAmount.String()).Str("total_refunded", c.refunded.String()).
-		Msg("platform: charge refunded")
+	logFields(ctx, func(c2 zerolog.Context) zerolog.Context {
+		return c2.Str("platform_total_refunded", c.refunded.String()).Str("platform_status", string(c.status))
+	})
 	return &chargedesk.Response{Charge: c.update()}, nil
 }
 
@@ -233,7 +234,7 @@ func (l *ledger) settle(ctx context.Context, p *chargedesk.Charge, verb string, 
 	}
 	c.status = status
 	l.pushed(c)
-	zerolog.Ctx(ctx).Info().Str("status", string(status)).Msg("platform: charge " + verb)
+	logFields(ctx, func(c2 zerolog.Context) zerolog.Context { return c2.Str("platform_status", string(status)) })
 	return &chargedesk.Response{Charge: c.update()}, nil
 }
 
@@ -271,8 +272,9 @@ func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*ch
 			c.metadata["refund_proration"] = note
 			resp.Charge.Metadata = maps.Clone(c.metadata)
 		}
-		zerolog.Ctx(ctx).Info().Str("refunded", amount.String()).Str("refund", string(req.Refund)).
-			Str("proration", note).Msg("platform: charge refunded on cancellation")
+		logFields(ctx, func(c2 zerolog.Context) zerolog.Context {
+			return c2.Str("platform_refunded", amount.String()).Str("platform_total_refunded", c.refunded.String())
+		})
 	}
 	s.status = next
 	l.pushed(s)
@@ -280,7 +282,7 @@ func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*ch
 		l.pushed(l.charges[req.Charge.ChargeID])
 	}
 	resp.Subscription = s.update()
-	zerolog.Ctx(ctx).Info().Str("status", string(next)).Msg("platform: subscription " + string(req.Action))
+	logFields(ctx, func(c2 zerolog.Context) zerolog.Context { return c2.Str("platform_subscription_status", string(next)) })
 	return resp, nil
 }
 
@@ -382,7 +384,9 @@ func (l *ledger) Reactivate(ctx context.Context, req *chargedesk.ReactivateReque
 	}
 	s.status = chargedesk.SubscriptionStatusActive
 	l.pushed(s)
-	zerolog.Ctx(ctx).Info().Msg("platform: subscription reactivated")
+	logFields(ctx, func(c2 zerolog.Context) zerolog.Context {
+		return c2.Str("platform_subscription_status", string(s.status))
+	})
 	return &chargedesk.Response{Subscription: s.update()}, nil
 }
 
@@ -411,7 +415,7 @@ func (l *ledger) EditPlans(ctx context.Context, req *chargedesk.EditPlansRequest
 	l.pushed(s)
 	u := s.update()
 	u.Items = items
-	zerolog.Ctx(ctx).Info().Strs("plans", items).Msg("platform: subscription plans replaced")
+	logFields(ctx, func(c2 zerolog.Context) zerolog.Context { return c2.Int("platform_plans", len(items)) })
 	return &chargedesk.Response{Subscription: u}, nil
 }
 
@@ -430,7 +434,7 @@ func (l *ledger) RequestPayment(ctx context.Context, req *chargedesk.PaymentRequ
 		c.payLink = l.payBase + id
 	}
 	l.pushed(c)
-	zerolog.Ctx(ctx).Info().Str("pay_link", c.payLink).Msg("platform: payment requested")
+	logFields(ctx, func(c2 zerolog.Context) zerolog.Context { return c2.Bool("platform_pay_link", c.payLink != "") })
 	return &chargedesk.PaymentResponse{
 		RedirectURL: c.payLink,
 		Response:    chargedesk.Response{Charge: c.update()},
@@ -477,4 +481,11 @@ func newID() (string, error) {
 		return "", fmt.Errorf("pay link id: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// logFields adds the platform's fields to the webhook's one log line, through
+// the request's logger, rather than writing a line of its own (and no I/O
+// happens under the ledger's mutex).
+func logFields(ctx context.Context, fields func(zerolog.Context) zerolog.Context) {
+	zerolog.Ctx(ctx).UpdateContext(fields)
 }

@@ -18,7 +18,9 @@
 // through ChargeDesk's REST API (at $CHARGEDESK_API_URL, default the real
 // API), after the webhook is answered and without delaying the answer.
 //
-// It logs to stderr with zerolog, prints its URL on stdout when it is ready,
+// It logs to stderr with zerolog: JSON lines, one per webhook, or a console
+// format when stderr is a terminal or LOG_FORMAT=console (LOG_FORMAT=json
+// forces JSON). It prints its URL on stdout when it is ready,
 // and on SIGINT or SIGTERM stops taking webhooks and lets those in flight
 // finish before it exits.
 package main
@@ -39,6 +41,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
 	"github.com/chargedesk/chargedesk-go"
@@ -71,13 +74,14 @@ func main() {
 // development secret) and logs to stderr. ready, when not nil, is called
 // with the Base Path's URL once the server accepts connections.
 func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, ready func(baseURL string)) error {
-	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true, TimeFormat: time.TimeOnly}).
-		With().Timestamp().Logger()
+	log, err := newLogger(getenv("LOG_FORMAT"), stderr)
+	if err != nil {
+		return err
+	}
 
 	secret := getenv("CHARGEDESK_SECRET")
 	devSecret := secret == ""
 	if devSecret {
-		var err error
 		if secret, err = newDevSecret(); err != nil {
 			return err
 		}
@@ -216,4 +220,24 @@ func publicURL(env string, addr net.Addr) (string, error) {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// newLogger logs JSON lines, one per webhook, unless format is "console"
+// or, when format is empty, stderr is a terminal: then a human-readable
+// console format (which costs much more per line).
+func newLogger(format string, stderr io.Writer) (zerolog.Logger, error) {
+	switch format {
+	case "":
+		if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			format = "console"
+		}
+	case "json", "console":
+	default:
+		return zerolog.Logger{}, fmt.Errorf("LOG_FORMAT %q must be json or console", format)
+	}
+	if format == "console" {
+		return zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true, TimeFormat: time.TimeOnly}).
+			With().Timestamp().Logger(), nil
+	}
+	return zerolog.New(stderr).With().Timestamp().Logger(), nil
 }

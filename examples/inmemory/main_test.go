@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -113,7 +114,7 @@ func TestRunWithADevelopmentSecret(t *testing.T) {
 	require.NoError(t, r.stop())
 	logs := r.stderr.String()
 	assert.Contains(t, logs, "CHARGEDESK_SECRET is not set")
-	assert.Contains(t, logs, "outcome=success")
+	assert.Contains(t, logs, `"outcome":"success"`)
 	assert.Contains(t, logs, "stopped")
 	assert.NotContains(t, logs, secret, "the secret never reaches the logs")
 }
@@ -257,4 +258,31 @@ func TestPublicURLFromListener(t *testing.T) {
 		_, err := publicURL(bad, &net.TCPAddr{})
 		assert.Error(t, err, bad)
 	}
+}
+
+// The example logs JSON lines when stderr is not a terminal, one per
+// webhook: the platform's fields join the webhook's line.
+func TestOneJSONLinePerWebhook(t *testing.T) {
+	const secret = "one-line-secret-0123456789"
+	r := startReceiver(t, map[string]string{"CHARGEDESK_SECRET": secret})
+	out := send(t, r.baseURL, "Bearer "+secret, chargedesk.ActionRefund)
+	require.True(t, out.OK, out.Body)
+	require.NoError(t, r.stop())
+	var webhooks []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr.String()), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), "a JSON line: %s", line)
+		assert.NotContains(t, m["message"], "platform:", "the platform writes no line of its own")
+		if m["message"] == "webhook" {
+			webhooks = append(webhooks, m)
+		}
+	}
+	require.Len(t, webhooks, 1)
+	assert.Equal(t, "12.34", webhooks[0]["platform_total_refunded"])
+	assert.Equal(t, "partially refunded", webhooks[0]["platform_status"])
+
+	ctx := context.Background()
+	err := run(ctx, func(k string) string { return map[string]string{"LOG_FORMAT": "xml", "ADDR": "127.0.0.1:0"}[k] },
+		io.Discard, io.Discard, nil)
+	assert.ErrorContains(t, err, "LOG_FORMAT")
 }
