@@ -225,6 +225,11 @@ func phpFloatText(s string) string {
 	if n := wire.SignificantDigits(s); n != 16 && n != 17 {
 		return s
 	}
+	if wire.ImpliedScale(s) <= maxCurrencyScale {
+		// As many decimals as a currency can have: an exact amount (a
+		// float's long text has more), such as 1100000000000.0201.
+		return s
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) {
 		return s
@@ -242,8 +247,17 @@ func IsPHPFloat(raw []byte) bool {
 	return phpFloatText(string(raw)) != string(raw)
 }
 
-// MarshalJSON implements [json.Marshaler]: the amount as a JSON number.
+// maxCurrencyScale is the most decimal places an ISO 4217 currency has.
+const maxCurrencyScale = 4
+
+// MarshalJSON implements [json.Marshaler]: the amount as a JSON number, or,
+// for the rare amount whose number would be read back as a PHP float (16
+// or 17 significant digits, more than 4 decimal places), as a JSON string,
+// so that it reads back exactly.
 func (a Amount) MarshalJSON() ([]byte, error) {
+	if text := a.Decimal.String(); phpFloatText(text) != text {
+		return strconv.AppendQuote(nil, text), nil
+	}
 	return a.Decimal.AppendText(make([]byte, 0, 24))
 }
 
