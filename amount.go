@@ -31,8 +31,8 @@ const maxAmountLen = 64
 //
 // The zero value is 0. Amount decodes from a JSON number ("12.34") or a
 // numeric string ("12.34", as ChargeDesk sends charge amounts); null and ""
-// decode as 0; a number of 16 or 17 significant digits is read as the PHP
-// float it is (see the package doc). Anything else, an amount at or above
+// decode as 0; a number of 16 or 17 significant digits and more than 4
+// decimal places is read as the PHP float it is (see phpFloatText). Anything else, an amount at or above
 // MaxAmount, or one that needs more than 19 digits, is refused with an error
 // that names the problem, never the value. It encodes as a JSON number with
 // the scale it has ("34.00" stays 34.00); an answer's amounts are written at
@@ -212,8 +212,9 @@ func (a *Amount) set(raw []byte, s string) error {
 	return nil
 }
 
-// phpFloatText reads a JSON number of 16 or 17 significant digits as the
-// binary double it is the text of, and returns that double's shortest
+// phpFloatText reads a JSON number of 16 or 17 significant digits and more
+// decimal places than any currency has (4) as the binary double it is the
+// text of, and returns that double's shortest
 // round-trip decimal. PHP's json_encode writes floats with
 // serialize_precision digits, and php.ini files carried over from PHP 7.0
 // set it to 17: the float 12.34 arrives as 12.339999999999999 and 0.1 as
