@@ -38,10 +38,31 @@ type ledger struct {
 	// changed, when set, receives each charge or subscription the ledger
 	// changes, as an upsert for ChargeDesk's API (see pusher).
 	changed func(key string, params any)
+
+	// retention is how long an object is kept after its last action; then
+	// it is forgotten, and the next webhook about it adopts ChargeDesk's
+	// copy again. touches are the actions in order, oldest first, from
+	// head on.
+	retention time.Duration
+	touches   []touch
+	head      int
 }
+
+// touch is an action on an object at a time, for forgetting.
+type touch struct {
+	kind byte // 'c' charge, 's' subscription, 'l' pay link
+	id   string
+	at   time.Time
+}
+
+// defaultRetention is how long the ledger keeps an idle object: enough for
+// an agent's follow-up actions, short enough that memory stays flat under
+// any stream of new ids.
+const defaultRetention = 10 * time.Minute
 
 // charge is a charge as the platform keeps it.
 type charge struct {
+	seen          time.Time // its last action
 	id            string
 	transactionID string
 	customerID    string
@@ -56,6 +77,7 @@ type charge struct {
 
 // subscription is a subscription as the platform keeps it.
 type subscription struct {
+	seen        time.Time // its last action
 	id          string
 	customerID  string
 	status      chargedesk.SubscriptionStatus
@@ -67,6 +89,7 @@ type subscription struct {
 
 // payLink is a page where a customer pays a charge.
 type payLink struct {
+	seen     time.Time // when it was made
 	id       string
 	chargeID string
 	amount   chargedesk.Amount
@@ -84,13 +107,49 @@ func newLedger(payBase string, now func() time.Time) *ledger {
 		charges: map[string]*charge{},
 		subs:    map[string]*subscription{},
 		links:   map[string]*payLink{},
+
+		retention: defaultRetention,
 	}
+}
+
+// touched records an action on an object and forgets the objects idle for
+// longer than the retention: O(1) amortized, and memory bounded by the
+// actions of one retention. Call with l.mu held.
+func (l *ledger) touched(kind byte, id string) time.Time {
+	now := l.now()
+	l.touches = append(l.touches, touch{kind, id, now})
+	for l.head < len(l.touches) && now.Sub(l.touches[l.head].at) > l.retention {
+		t := l.touches[l.head]
+		l.touches[l.head] = touch{}
+		l.head++
+		switch t.kind {
+		case 'c':
+			if c, ok := l.charges[t.id]; ok && !c.seen.After(t.at) {
+				delete(l.charges, t.id)
+			}
+		case 's':
+			if s, ok := l.subs[t.id]; ok && !s.seen.After(t.at) {
+				delete(l.subs, t.id)
+			}
+		case 'l':
+			if p, ok := l.links[t.id]; ok && !p.seen.After(t.at) {
+				delete(l.links, t.id)
+			}
+		}
+	}
+	if l.head > len(l.touches)/2 {
+		l.touches = append(l.touches[:0], l.touches[l.head:]...)
+		l.head = 0
+	}
+	return now
 }
 
 // chargeOf returns the platform's charge for the payload's, adopting the
 // payload's copy the first time. Call with l.mu held.
 func (l *ledger) chargeOf(p *chargedesk.Charge) *charge {
+	now := l.touched('c', p.ChargeID)
 	if c, ok := l.charges[p.ChargeID]; ok {
+		c.seen = now
 		return c
 	}
 	c := &charge{
@@ -107,13 +166,16 @@ func (l *ledger) chargeOf(p *chargedesk.Charge) *charge {
 	if c.status == "" {
 		c.status = chargedesk.ChargeRefunded(c.amount, c.refunded).Status
 	}
+	c.seen = now
 	l.charges[c.id] = c
 	return c
 }
 
 // subscriptionOf is chargeOf for subscriptions.
 func (l *ledger) subscriptionOf(p *chargedesk.Subscription) *subscription {
+	now := l.touched('s', p.SubscriptionID)
 	if s, ok := l.subs[p.SubscriptionID]; ok {
+		s.seen = now
 		return s
 	}
 	s := &subscription{
@@ -130,6 +192,7 @@ func (l *ledger) subscriptionOf(p *chargedesk.Subscription) *subscription {
 	if p.ProductID != "" {
 		s.plans = []chargedesk.Plan{{ProductID: p.ProductID, Quantity: max(p.Quantity, 1)}}
 	}
+	s.seen = now
 	l.subs[s.id] = s
 	return s
 }
@@ -430,7 +493,8 @@ func (l *ledger) RequestPayment(ctx context.Context, req *chargedesk.PaymentRequ
 		if err != nil {
 			return nil, err
 		}
-		l.links[id] = &payLink{id: id, chargeID: c.id, amount: c.amount, currency: c.currency, label: c.description}
+		l.links[id] = &payLink{id: id, chargeID: c.id, amount: c.amount, currency: c.currency, label: c.description,
+			seen: l.touched('l', id)}
 		c.payLink = l.payBase + id
 	}
 	l.pushed(c)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -382,4 +383,42 @@ func TestPayPageEscapes(t *testing.T) {
 	payHandler(f.ledger).ServeHTTP(rec, req)
 	assert.NotContains(t, rec.Body.String(), "<script>")
 	assert.Contains(t, rec.Body.String(), "&lt;script&gt;")
+}
+
+// An hour of refunds on new charges keeps about one retention of charges:
+// memory stays flat. A charge touched again is kept; one forgotten is
+// adopted again from ChargeDesk's copy.
+func TestLedgerForgetsIdleObjects(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	l := newLedger("http://pay.test/pay/", func() time.Time { return now })
+	ctx := context.Background()
+	refund := func(id string) {
+		t.Helper()
+		_, err := l.Refund(ctx, &chargedesk.RefundRequest{RefundAmount: chargedesk.MustParseAmount("1.00"),
+			Charge: &chargedesk.Charge{ChargeID: id, Currency: "USD", Amount: chargedesk.MustParseAmount("100.00"),
+				Status: chargedesk.ChargeStatusPaid}})
+		require.NoError(t, err)
+	}
+	most := 0
+	for sec := range 3600 {
+		for i := range 5 {
+			refund(fmt.Sprintf("ch_%d_%d", sec, i))
+		}
+		if sec%60 == 0 {
+			refund("ch_regular") // a charge acted on every minute
+		}
+		most = max(most, len(l.charges))
+		now = now.Add(time.Second)
+	}
+	perRetention := int(defaultRetention/time.Second) * 5
+	assert.LessOrEqual(t, most, perRetention+10, "about one retention of charges at most")
+	assert.GreaterOrEqual(t, most, perRetention, "a retention's charges are kept")
+	assert.LessOrEqual(t, len(l.touches)-l.head, perRetention+20)
+	require.Contains(t, l.charges, "ch_regular", "an object in use is kept")
+	assert.Equal(t, "60.00", l.charges["ch_regular"].refunded.String())
+
+	now = now.Add(defaultRetention + time.Second)
+	refund("ch_new")
+	assert.NotContains(t, l.charges, "ch_regular", "forgotten after a retention idle")
+	assert.Len(t, l.charges, 1)
 }

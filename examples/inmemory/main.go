@@ -18,6 +18,11 @@
 // through ChargeDesk's REST API (at $CHARGEDESK_API_URL, default the real
 // API), after the webhook is answered and without delaying the answer.
 //
+// The pretend platform forgets a charge, subscription or pay link after
+// $LEDGER_RETENTION (default 10m) without an action on it, so its memory
+// stays flat under any stream of new ids; a webhook about a forgotten
+// object adopts ChargeDesk's copy again, as on first sight.
+//
 // It logs to stderr with zerolog: JSON lines, one per webhook, or a console
 // format when stderr is a terminal or LOG_FORMAT=console (LOG_FORMAT=json
 // forces JSON). It prints its URL on stdout when it is ready,
@@ -101,6 +106,13 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 
 	platform := newLedger(public+"/pay/", time.Now)
+	if v := getenv("LEDGER_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return fmt.Errorf("LEDGER_RETENTION %q must be a duration of at least 1s, such as 10m", v)
+		}
+		platform.retention = d
+	}
 	var push *pusher
 	if key := getenv("CHARGEDESK_API_KEY"); key != "" {
 		apiURL := getenv("CHARGEDESK_API_URL")

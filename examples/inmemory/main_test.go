@@ -286,3 +286,12 @@ func TestOneJSONLinePerWebhook(t *testing.T) {
 		io.Discard, io.Discard, nil)
 	assert.ErrorContains(t, err, "LOG_FORMAT")
 }
+
+func TestLedgerRetentionSetting(t *testing.T) {
+	for _, bad := range []string{"soon", "10ms", "-1m"} {
+		err := run(context.Background(), func(k string) string {
+			return map[string]string{"LEDGER_RETENTION": bad, "ADDR": "127.0.0.1:0", "CHARGEDESK_SECRET": "retention-secret-0123456789"}[k]
+		}, io.Discard, io.Discard, nil)
+		assert.ErrorContains(t, err, "LEDGER_RETENTION", bad)
+	}
+}
