@@ -165,11 +165,15 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 	done := make(chan outcome, 1)
 	go func() {
 		var out outcome
+		var problems []func() // log lines, written once the locks are released
 		defer func() {
 			if p := recover(); p != nil {
 				out = outcome{err: &gatewayPanic{value: p, stack: debug.Stack()}}
 			}
 			unlock()
+			for _, p := range problems {
+				p()
+			}
 			if state.CompareAndSwap(running, finished) {
 				done <- out
 				return
@@ -183,7 +187,10 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 			var dropped []error
 			answer, dropped, err = settleAnswer(answer, charge, sub)
 			for _, d := range dropped {
-				gl.Error().Err(d).Msg("dropped a part of the gateway's answer that ChargeDesk cannot use; the action succeeded and is answered without it")
+				problems = append(problems, func() {
+					stored.Error().Str("error", safe.Error(d)).
+						Msg("dropped a part of the gateway's answer that ChargeDesk cannot use; the action succeeded and is answered without it")
+				})
 			}
 		}
 		out = outcome{answer: answer, err: err}
@@ -191,7 +198,10 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 			// Remembered before the locks are released, so the next identical
 			// webhook, which waits on them, sees it.
 			if rerr := h.dupes.Remember(context.WithoutCancel(gctx), dupKey, h.window); rerr != nil {
-				gl.Error().Err(rerr).Msg("could not remember the action for the duplicate guard")
+				problems = append(problems, func() {
+					stored.Error().Str("error", safe.Error(rerr)).Str("duplicate_key", dupKey).
+						Msg("the action succeeded but the duplicate guard could not record it: an identical webhook in the window would be performed again; reconcile if one arrives")
+				})
 			}
 		}
 	}()
