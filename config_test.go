@@ -179,3 +179,26 @@ func TestGatewayFieldsJoinTheWebhookLine(t *testing.T) {
 	assert.Equal(t, "re_1", lines[0]["platform_refund_id"])
 	assert.Equal(t, "success", lines[0]["outcome"])
 }
+
+// Every Gateway call can read a stable idempotency key for its action: the
+// same for an identical webhook sent again, another for another action.
+func TestIdempotencyKey(t *testing.T) {
+	var keys []string
+	gw := &fakeGateway{answer: func(ctx context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
+		keys = append(keys, chargedesk.IdempotencyKey(ctx))
+		return chargedesk.RefundAnswer(req.(*chargedesk.RefundRequest))
+	}}
+	h := newHandler(t, gw, func(cfg *chargedesk.Config) { cfg.DuplicateWindow = -1 })
+	body := readRequest(t, chargedesk.ActionRefund)
+	other := setPath(t, body, []string{"refund_amount"}, "5.00")
+	for _, b := range [][]byte{body, body, other} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, webhook("/chargedesk/refund", b))
+		require.Equal(t, http.StatusOK, rec.Code)
+	}
+	require.Len(t, keys, 3)
+	assert.Regexp(t, `^chargedesk-[0-9a-f]{40}$`, keys[0])
+	assert.Equal(t, keys[0], keys[1], "an identical retry has the same key")
+	assert.NotEqual(t, keys[0], keys[2])
+	assert.Empty(t, chargedesk.IdempotencyKey(context.Background()))
+}

@@ -144,7 +144,7 @@ func (p *gatewayPanic) Error() string { return "gateway panicked: " + safe.Descr
 func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKey string, unlock func()) (any, error) {
 	log := stateFrom(ctx).log
 	gl := log.With().Logger() // the gateway's own copy: it may outlive this request
-	gctx := gl.WithContext(ctx)
+	gctx := context.WithValue(gl.WithContext(ctx), idempotencyKey{}, "chargedesk-"+dupKey[:40])
 	// WithContext stores a copy of gl: the gateway's fields go there.
 	stored := zerolog.Ctx(gctx)
 	adopt := func() {
@@ -194,7 +194,7 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 			}
 		}
 		out = outcome{answer: answer, err: err}
-		if err == nil && dupKey != "" {
+		if err == nil && h.window > 0 {
 			// Remembered before the locks are released, so the next identical
 			// webhook, which waits on them, sees it.
 			if rerr := h.dupes.Remember(context.WithoutCancel(gctx), dupKey, h.window); rerr != nil {
@@ -396,4 +396,20 @@ func setFields(v any) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+type idempotencyKey struct{}
+
+// IdempotencyKey returns a stable key for the action a Gateway call
+// performs, for the payment platform's own idempotency key (Stripe's
+// Idempotency-Key header, say): the same for an identical webhook sent
+// again (same action, objects, amount, reason), different for a different
+// action. It is the fence that still holds when the duplicate guard cannot
+// help: a retry after the window, a lock lost to a paused process, a store
+// that was unreachable. Identical actions an agent really means twice
+// share it, so they need different reasons. It is "" outside a Gateway
+// call.
+func IdempotencyKey(ctx context.Context) string {
+	k, _ := ctx.Value(idempotencyKey{}).(string)
+	return k
 }

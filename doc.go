@@ -66,5 +66,8 @@
 // succeeded answers 409 (see [DuplicateStore]). The Gateway's context has a
 // deadline (Config.Timeout) but is not cancelled when ChargeDesk
 // disconnects. A panic in Gateway code becomes a 500 and is logged with its
-// stack.
+// stack. [IdempotencyKey] gives each Gateway call a stable key for its
+// action, to pass to the payment platform as its idempotency key: the fence
+// that still holds when the duplicate guard's window has passed or another
+// instance handles the repeat.
 package chargedesk

@@ -302,9 +302,8 @@ func (h *Handler) process(ctx context.Context, action Action, r *http.Request, l
 			unlock()
 		}
 	}()
-	key := ""
+	key := duplicateKey(action, req)
 	if h.window > 0 {
-		key = duplicateKey(action, req)
 		seen, err := h.dupes.Seen(ctx, key)
 		if err != nil {
 			return nil, &requestError{status: http.StatusServiceUnavailable, message: msgStoreDown, outcome: OutcomeBusy,

@@ -62,7 +62,8 @@ const defaultRetention = 10 * time.Minute
 
 // charge is a charge as the platform keeps it.
 type charge struct {
-	seen          time.Time // its last action
+	seen          time.Time                    // its last action
+	refunds       map[string]chargedesk.Amount // idempotency key -> total refunded after it
 	id            string
 	transactionID string
 	customerID    string
@@ -264,11 +265,26 @@ func (l *ledger) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*ch
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.chargeOf(req.Charge)
+	// The idempotency key fences a repeat the duplicate guard cannot see
+	// (after its window, or through another instance): a real platform
+	// takes it with the refund call (Stripe's Idempotency-Key) and answers
+	// the first result again.
+	key := chargedesk.IdempotencyKey(ctx)
+	if done, ok := c.refunds[key]; ok && key != "" {
+		logFields(ctx, func(c2 zerolog.Context) zerolog.Context { return c2.Bool("platform_idempotent_replay", true) })
+		return &chargedesk.Response{Charge: chargedesk.ChargeRefunded(c.amount, done)}, nil
+	}
 	if err := c.refundable(req.Charge.Currency); err != nil {
 		return nil, err
 	}
 	if err := c.refund(req.RefundAmount); err != nil {
 		return nil, err
+	}
+	if key != "" {
+		if c.refunds == nil {
+			c.refunds = map[string]chargedesk.Amount{}
+		}
+		c.refunds[key] = c.refunded
 	}
 	l.pushed(c)
 	logFields(ctx, func(c2 zerolog.Context) zerolog.Context {

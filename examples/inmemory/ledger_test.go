@@ -422,3 +422,18 @@ func TestLedgerForgetsIdleObjects(t *testing.T) {
 	assert.NotContains(t, l.charges, "ch_regular", "forgotten after a retention idle")
 	assert.Len(t, l.charges, 1)
 }
+
+// A refund sent again after the duplicate window (DuplicateWindow is off
+// in this fixture) is not performed twice: the idempotency key fences it.
+func TestLedgerRefundIsIdempotent(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	first := f.do(chargedesk.ActionRefund)
+	require.True(t, first.OK, first.Body)
+	again := f.do(chargedesk.ActionRefund)
+	require.True(t, again.OK, again.Body)
+	v, _ := again.Field("charge.amount_refunded")
+	assert.Equal(t, "12.34", v, "refunded once, the first answer repeated")
+	other := f.do(chargedesk.ActionRefund, "refund_amount=1.00")
+	v, _ = other.Field("charge.amount_refunded")
+	assert.Equal(t, "13.34", v, "a different refund is performed")
+}
