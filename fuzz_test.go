@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -295,7 +297,8 @@ func FuzzCheckJSON(f *testing.F) {
 // fuzzJSONRefusal returns why checkJSON must refuse a body that
 // encoding/json calls valid, or "" when it must not: not valid UTF-8, not
 // an object, a key repeated in one object as encoding/json matches keys
-// (case folded), nesting deeper than maxDepth, a number longer than
+// (case folded), a known key of the body, a charge, a subscription or a plan
+// spelled in another case or folding, nesting deeper than maxDepth, a number longer than
 // maxNumberLen. It is written independently of checkJSON, on json.Decoder.
 func fuzzJSONRefusal(body []byte) string {
 	if !utf8.Valid(body) {
@@ -309,6 +312,17 @@ func fuzzJSONRefusal(body []byte) string {
 		object  bool
 		wantKey bool
 		keys    []string
+		lastKey string
+		scope   string // "top", "record", "plans", "plan" or ""
+	}
+	var known []string
+	for _, v := range []any{envelope{}, chargeWire{}, subscriptionWire{}, planWire{}} {
+		tt := reflect.TypeOf(v)
+		for i := range tt.NumField() {
+			if name, _, _ := strings.Cut(tt.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+				known = append(known, name)
+			}
+		}
 	}
 	var stack []*frame
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -336,7 +350,15 @@ func fuzzJSONRefusal(body []byte) string {
 					return "repeated key"
 				}
 			}
+			if top.scope == "top" || top.scope == "record" || top.scope == "plan" {
+				for _, k := range known {
+					if k != key && strings.EqualFold(k, key) && !slices.Contains(known, key) {
+						return "a known key in another case"
+					}
+				}
+			}
 			top.keys = append(top.keys, key)
+			top.lastKey = key
 			top.wantKey = false
 			continue
 		}
@@ -345,7 +367,21 @@ func fuzzJSONRefusal(body []byte) string {
 		}
 		switch t := tok.(type) {
 		case json.Delim:
-			stack = append(stack, &frame{object: t == '{', wantKey: t == '{'})
+			scope := ""
+			switch {
+			case top == nil:
+				scope = "top"
+			case top.scope == "top" && top.object && (top.lastKey == "charge" || top.lastKey == "subscription"):
+				scope = "record"
+			case top.scope == "top" && top.object && top.lastKey == "plans":
+				scope = "plans"
+			case top.scope == "plans":
+				scope = "plan"
+			}
+			if t != '{' && scope != "plans" {
+				scope = ""
+			}
+			stack = append(stack, &frame{object: t == '{', wantKey: t == '{', scope: scope})
 			if len(stack) > maxDepth {
 				return "too deep"
 			}
