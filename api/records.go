@@ -81,15 +81,9 @@ type Customer struct {
 	Metadata        map[string]string `json:"metadata"`
 }
 
-// Address is a customer's billing address.
-type Address struct {
-	Line1      string `json:"line1,omitempty"`
-	Line2      string `json:"line2,omitempty"`
-	City       string `json:"city,omitempty"`
-	State      string `json:"state,omitempty"`
-	PostalCode string `json:"postal_code,omitempty"`
-	Country    string `json:"country,omitempty"`
-}
+// Address is a customer's billing address: the receiver's own type, as the
+// API and a webhook answer share ChargeDesk's fields.
+type Address = chargedesk.BillingAddress
 
 // Subscription is a subscription record.
 type Subscription struct {
