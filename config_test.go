@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -201,4 +204,70 @@ func TestIdempotencyKey(t *testing.T) {
 	assert.Equal(t, keys[0], keys[1], "an identical retry has the same key")
 	assert.NotEqual(t, keys[0], keys[2])
 	assert.Empty(t, chargedesk.IdempotencyKey(context.Background()))
+}
+
+// leaseLocker hands out locks that the test can declare lost.
+type leaseLocker struct {
+	mu   sync.Mutex
+	lose chan struct{}
+}
+
+func (l *leaseLocker) Lock(ctx context.Context, key string) (func(), error) {
+	u, _, err := l.LockLease(ctx, key)
+	return u, err
+}
+
+func (l *leaseLocker) LockLease(context.Context, string) (func(), <-chan struct{}, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return func() {}, l.lose, nil
+}
+
+// When a lock is lost while the Gateway works (a lease not renewed), the
+// Gateway's context is cancelled and an error line says which action to
+// reconcile, with its idempotency key.
+func TestLostLockCancelsTheGateway(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		logs := &syncBuffer{}
+		locker := &leaseLocker{lose: make(chan struct{})}
+		started := make(chan struct{})
+		var gatewayErr error
+		gw := &fakeGateway{answer: func(ctx context.Context, _ chargedesk.Action, _ any) (*chargedesk.Response, error) {
+			close(started)
+			<-ctx.Done()
+			gatewayErr = ctx.Err()
+			return nil, ctx.Err()
+		}}
+		h := newHandler(t, gw, func(cfg *chargedesk.Config) {
+			l := zerolog.New(logs)
+			cfg.Logger = &l
+			cfg.Locker = locker
+			cfg.Timeout = 25 * time.Second
+		})
+		start := time.Now()
+		done := make(chan *httptest.ResponseRecorder)
+		go func() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
+			done <- rec
+		}()
+		<-started
+		time.Sleep(3 * time.Second) // the lease renews, then fails
+		close(locker.lose)
+		rec := <-done
+		assert.Equal(t, 3*time.Second, time.Since(start), "the gateway stopped when the lock was lost, not at the deadline")
+		assert.ErrorIs(t, gatewayErr, context.Canceled)
+		assert.Equal(t, http.StatusInternalServerError, rec.Code, "the outcome is unknown: %s", rec.Body)
+		_, lines := logs.lines(t)
+		var lost map[string]any
+		for _, l := range lines {
+			if strings.Contains(fmt.Sprint(l["message"]), "a lock was lost") {
+				lost = l
+			}
+		}
+		require.NotNil(t, lost, "logged: %v", lines)
+		assert.Equal(t, "error", lost["level"])
+		assert.Regexp(t, `^chargedesk-[0-9a-f]{40}$`, lost["idempotency_key"])
+		assert.Equal(t, "example-Xs84hY5BSt5IttuRSIsQIA8r", lost["charge_id"])
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/chargedesk/chargedesk-go/internal/safe"
@@ -141,10 +142,13 @@ func (p *gatewayPanic) Error() string { return "gateway panicked: " + safe.Descr
 // and records the duplicate key, so that a call that outlives the deadline
 // still holds its objects until it returns, and its late outcome is logged
 // for an operator to reconcile.
-func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKey string, unlock func()) (any, error) {
+func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKey string, unlock func(), lost []<-chan struct{}) (any, error) {
 	log := stateFrom(ctx).log
 	gl := log.With().Logger() // the gateway's own copy: it may outlive this request
-	gctx := context.WithValue(gl.WithContext(ctx), idempotencyKey{}, "chargedesk-"+dupKey[:40])
+	idemKey := "chargedesk-" + dupKey[:40]
+	gctx := context.WithValue(gl.WithContext(ctx), idempotencyKey{}, idemKey)
+	gctx, cancelGateway := context.WithCancel(gctx)
+	stopWatch := watchLost(lost, cancelGateway, log.With().Logger(), action, idemKey)
 	// WithContext stores a copy of gl: the gateway's fields go there.
 	stored := zerolog.Ctx(gctx)
 	adopt := func() {
@@ -170,6 +174,8 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 			if p := recover(); p != nil {
 				out = outcome{err: &gatewayPanic{value: p, stack: debug.Stack()}}
 			}
+			stopWatch()
+			cancelGateway()
 			unlock()
 			for _, p := range problems {
 				p()
@@ -412,4 +418,31 @@ type idempotencyKey struct{}
 func IdempotencyKey(ctx context.Context) string {
 	k, _ := ctx.Value(idempotencyKey{}).(string)
 	return k
+}
+
+// watchLost cancels the Gateway's context when one of its locks is lost
+// while it works (see LeaseLocker), and logs at error level what to
+// reconcile, through its own logger (the Gateway's may be in use). The
+// returned function stops the watch.
+func watchLost(lost []<-chan struct{}, cancel context.CancelFunc, log zerolog.Logger, action Action, idemKey string) func() {
+	if len(lost) == 0 {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	var once sync.Once
+	for _, l := range lost {
+		go func() {
+			select {
+			case <-l:
+				once.Do(func() {
+					cancel()
+					log.Error().Str("idempotency_key", idemKey).
+						Msg("a lock was lost while the gateway worked on this " + string(action) +
+							": its context is cancelled; another instance may act on the same object, so reconcile this action on the platform")
+				})
+			case <-stop:
+			}
+		}()
+	}
+	return func() { close(stop) }
 }

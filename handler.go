@@ -284,7 +284,7 @@ func (h *Handler) process(ctx context.Context, action Action, r *http.Request, l
 		return nil, err
 	}
 
-	unlock, err := lockAll(ctx, h.locker, lockKeys(req))
+	unlock, lost, err := lockAll(ctx, h.locker, lockKeys(req))
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
@@ -316,7 +316,7 @@ func (h *Handler) process(ctx context.Context, action Action, r *http.Request, l
 		}
 	}
 	released = true
-	return h.callGateway(ctx, action, req, key, unlock)
+	return h.callGateway(ctx, action, req, key, unlock, lost)
 }
 
 // requestLogger returns ctx with the request's logger, and a pointer to it

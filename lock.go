@@ -30,6 +30,18 @@ type Locker interface {
 	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
+// LeaseLocker is a [Locker] whose locks can be lost while held: a lease
+// that could not be renewed, a database session that died. When a lock the
+// Gateway works under is lost, the handler cancels the Gateway's context
+// and logs at error level which action may need reconciling; the
+// [IdempotencyKey] is then the fence at the platform.
+type LeaseLocker interface {
+	Locker
+	// LockLease is Lock that also returns a channel closed if the lock is
+	// lost before unlock is called (nil when it cannot be).
+	LockLease(ctx context.Context, key string) (unlock func(), lost <-chan struct{}, err error)
+}
+
 // MemoryLocker is an in-process [Locker]. Its zero value is not ready: use
 // [NewMemoryLocker]. Locks are forgotten once nobody holds or awaits them, so
 // memory grows with the actions in flight, not with the objects ever seen.
@@ -80,24 +92,39 @@ func (m *MemoryLocker) release(key string, l *memLock) {
 }
 
 // lockAll takes the locks named by keys in sorted order, without repeats,
-// and returns the function that releases them all.
-func lockAll(ctx context.Context, locker Locker, keys []string) (func(), error) {
+// and returns the function that releases them all and the channels that
+// close if one of them is lost (see LeaseLocker).
+func lockAll(ctx context.Context, locker Locker, keys []string) (func(), []<-chan struct{}, error) {
 	keys = slices.Clone(keys)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	unlocks := make([]func(), 0, len(keys))
+	var lost []<-chan struct{}
 	release := func() {
 		for i := len(unlocks) - 1; i >= 0; i-- {
 			unlocks[i]()
 		}
 	}
+	leases, _ := locker.(LeaseLocker)
 	for _, k := range keys {
-		unlock, err := locker.Lock(ctx, k)
+		var (
+			unlock func()
+			l      <-chan struct{}
+			err    error
+		)
+		if leases != nil {
+			unlock, l, err = leases.LockLease(ctx, k)
+		} else {
+			unlock, err = locker.Lock(ctx, k)
+		}
 		if err != nil {
 			release()
-			return nil, err
+			return nil, nil, err
 		}
 		unlocks = append(unlocks, unlock)
+		if l != nil {
+			lost = append(lost, l)
+		}
 	}
-	return release, nil
+	return release, lost, nil
 }

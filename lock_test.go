@@ -255,7 +255,7 @@ func TestLockAllOrder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &recordingLocker{}
 			keys := slices.Clone(tt.keys)
-			unlock, err := lockAll(context.Background(), r, keys)
+			unlock, _, err := lockAll(context.Background(), r, keys)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, r.locked)
 			assert.Equal(t, tt.keys, keys, "the caller's slice is left as it was")
@@ -269,7 +269,7 @@ func TestLockAllOrder(t *testing.T) {
 
 func TestLockAllFailureReleasesTaken(t *testing.T) {
 	r := &recordingLocker{fail: "subscription:s"}
-	unlock, err := lockAll(context.Background(), r, []string{"subscription:s", "charge:c"})
+	unlock, _, err := lockAll(context.Background(), r, []string{"subscription:s", "charge:c"})
 	require.Error(t, err)
 	assert.Nil(t, unlock)
 	assert.Equal(t, []string{"charge:c"}, r.locked)
@@ -297,7 +297,7 @@ func TestLockAllOppositeOrdersDoNotDeadlock(t *testing.T) {
 			keys = []string{"subscription:s", "charge:c"}
 		}
 		wg.Go(func() {
-			unlock, err := lockAll(ctx, locker, keys)
+			unlock, _, err := lockAll(ctx, locker, keys)
 			if !assert.NoError(t, err, "deadlocked") {
 				return
 			}
