@@ -1,0 +1,16 @@
+package chargedesk_test
+
+import (
+	"testing"
+
+	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/chargedesktest"
+)
+
+// The in-process backends keep the contract the shared ones do; "two
+// instances" share one MemoryLocker here, as they share a database there.
+func TestMemoryBackendsContract(t *testing.T) {
+	shared := chargedesk.NewMemoryLocker()
+	chargedesktest.TestLocker(t, func(*testing.T) chargedesk.Locker { return shared })
+	chargedesktest.TestDuplicateStore(t, chargedesk.NewMemoryDuplicateStore())
+}
