@@ -14,3 +14,12 @@ func TestMemoryBackendsContract(t *testing.T) {
 	chargedesktest.TestLocker(t, func(*testing.T) chargedesk.Locker { return shared })
 	chargedesktest.TestDuplicateStore(t, chargedesk.NewMemoryDuplicateStore())
 }
+
+// Receivers in one process sharing one MemoryLocker and one
+// MemoryDuplicateStore perform an identical refund once.
+func TestInstancesWithSharedMemoryBackends(t *testing.T) {
+	locker, store := chargedesk.NewMemoryLocker(), chargedesk.NewMemoryDuplicateStore()
+	chargedesktest.TestInstances(t,
+		func(*testing.T) chargedesk.Locker { return locker },
+		func(*testing.T) chargedesk.DuplicateStore { return store })
+}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/rs/zerolog"
 )
 
 // TestLocker runs the contract every chargedesk.Locker must keep against
@@ -142,4 +145,71 @@ func TestDuplicateStore(t *testing.T, store chargedesk.DuplicateStore) {
 	if !seen(k1) {
 		t.Fatal("a key with time left was forgotten")
 	}
+}
+
+// TestInstances runs one refund sent identically to three receivers at
+// once, each built with its own Locker and DuplicateStore from the
+// functions given (sharing a backend, as instances behind a load balancer
+// do), and a Gateway that takes a moment: the refund is performed once,
+// one receiver answers 200 and the others 409.
+func TestInstances(t *testing.T, newLocker func(t *testing.T) chargedesk.Locker, newStore func(t *testing.T) chargedesk.DuplicateStore) {
+	t.Helper()
+	var calls atomic.Int32
+	gw := &instanceGateway{calls: &calls}
+	log := zerolog.Nop()
+	const secret = "Bearer instances-secret-0123456789"
+	var handlers []http.Handler
+	for range 3 {
+		h, err := chargedesk.NewHandler(gw, chargedesk.Config{
+			BasePath: "/chargedesk", Logger: &log,
+			Headers: []chargedesk.Header{{Name: "Authorization", Values: []string{secret}}},
+			Locker:  newLocker(t), DuplicateStore: newStore(t),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		handlers = append(handlers, h)
+	}
+	body, err := Build(chargedesk.ActionRefund, Set("charge.charge_id", fmt.Sprintf("ch-instances-%d", time.Now().UnixNano())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Integration{BasePath: "/chargedesk", Header: http.Header{"Authorization": {secret}}}
+	codes := make([]int, len(handlers))
+	var wg sync.WaitGroup
+	for i, h := range handlers {
+		wg.Go(func() {
+			req, err := in.NewRequest(context.Background(), chargedesk.ActionRefund, body)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			codes[i] = Serve(h, req).Status
+		})
+	}
+	wg.Wait()
+	ok, conflict := 0, 0
+	for _, c := range codes {
+		switch c {
+		case http.StatusOK:
+			ok++
+		case http.StatusConflict:
+			conflict++
+		}
+	}
+	if ok != 1 || conflict != 2 || calls.Load() != 1 {
+		t.Errorf("statuses %v and %d refunds; want one 200, two 409 and one refund", codes, calls.Load())
+	}
+}
+
+// instanceGateway refunds after a pause, counting the calls.
+type instanceGateway struct {
+	chargedesk.UnimplementedGateway
+	calls *atomic.Int32
+}
+
+func (g *instanceGateway) Refund(_ context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+	g.calls.Add(1)
+	time.Sleep(50 * time.Millisecond) // a payment API's latency, while the others wait
+	return chargedesk.RefundAnswer(req)
 }

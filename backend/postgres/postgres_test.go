@@ -79,3 +79,13 @@ func TestLockLostWithItsConnection(t *testing.T) {
 	u2()
 	assert.NotZero(t, postgres.LockID(key))
 }
+
+// Three receivers, each with its own Locker and DuplicateStore on one
+// PostgreSQL, perform one identical refund once.
+func TestInstances(t *testing.T) {
+	p := pool(t)
+	require.NoError(t, postgres.NewDuplicateStore(p).CreateSchema(context.Background()))
+	chargedesktest.TestInstances(t,
+		func(*testing.T) chargedesk.Locker { return postgres.NewLocker(p) },
+		func(*testing.T) chargedesk.DuplicateStore { return postgres.NewDuplicateStore(p) })
+}
