@@ -219,4 +219,3 @@ func digest(key string) []byte {
 	sum := sha256.Sum256([]byte(key))
 	return sum[:]
 }
-
