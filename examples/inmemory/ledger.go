@@ -46,6 +46,25 @@ type ledger struct {
 	retention time.Duration
 	touches   []touch
 	head      int
+
+	// delay is how long every action waits, outside the mutex, as a slow
+	// payment API would (PLATFORM_DELAY).
+	delay time.Duration
+}
+
+// wait spends the platform's delay, or returns ctx's error.
+func (l *ledger) wait(ctx context.Context) error {
+	if l.delay <= 0 {
+		return nil
+	}
+	t := time.NewTimer(l.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // touch is an action on an object at a time, for forgetting.
@@ -262,6 +281,9 @@ func (c *charge) refund(amount chargedesk.Amount) error {
 // Refund refunds part or all of a paid charge, never more than remains on
 // the platform.
 func (l *ledger) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+	if err := l.wait(ctx); err != nil {
+		return nil, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.chargeOf(req.Charge)
@@ -305,6 +327,9 @@ func (l *ledger) Void(ctx context.Context, req *chargedesk.VoidRequest) (*charge
 
 // settle moves an authorized charge to status.
 func (l *ledger) settle(ctx context.Context, p *chargedesk.Charge, verb string, status chargedesk.ChargeStatus) (*chargedesk.Response, error) {
+	if err := l.wait(ctx); err != nil {
+		return nil, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.chargeOf(p)
@@ -320,6 +345,9 @@ func (l *ledger) settle(ctx context.Context, p *chargedesk.Charge, verb string, 
 // Cancel cancels at once (with no, a pro-rated or a full refund of the
 // charge sent), at the end of the period, or suspends.
 func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*chargedesk.Response, error) {
+	if err := l.wait(ctx); err != nil {
+		return nil, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.subscriptionOf(req.Subscription)
@@ -452,6 +480,9 @@ func prorate(amount chargedesk.Amount, currency string, start, end, now time.Tim
 // Reactivate reactivates a suspended subscription or one pending
 // cancellation.
 func (l *ledger) Reactivate(ctx context.Context, req *chargedesk.ReactivateRequest) (*chargedesk.Response, error) {
+	if err := l.wait(ctx); err != nil {
+		return nil, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.subscriptionOf(req.Subscription)
@@ -471,6 +502,9 @@ func (l *ledger) Reactivate(ctx context.Context, req *chargedesk.ReactivateReque
 
 // EditPlans replaces the subscription's plans with the list sent.
 func (l *ledger) EditPlans(ctx context.Context, req *chargedesk.EditPlansRequest) (*chargedesk.Response, error) {
+	if err := l.wait(ctx); err != nil {
+		return nil, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.subscriptionOf(req.Subscription)
@@ -501,6 +535,9 @@ func (l *ledger) EditPlans(ctx context.Context, req *chargedesk.EditPlansRequest
 // RequestPayment answers a link to the page, served by this example, where
 // the customer pays the charge. A charge keeps its link until it is paid.
 func (l *ledger) RequestPayment(ctx context.Context, req *chargedesk.PaymentRequest) (*chargedesk.PaymentResponse, error) {
+	if err := l.wait(ctx); err != nil {
+		return nil, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.chargeOf(req.Charge)

@@ -18,6 +18,12 @@
 // through ChargeDesk's REST API (at $CHARGEDESK_API_URL, default the real
 // API), after the webhook is answered and without delaying the answer.
 //
+// CHARGEDESK_STORE chooses where the locks and the duplicate guard live:
+// unset, in this process; a postgres:// or redis:// URL, a backend that
+// several instances share (backend/postgres, backend/redis). PLATFORM_DELAY
+// (a Go duration) makes the pretend platform wait inside every action, as a
+// slow payment API would.
+//
 // The pretend platform forgets a charge, subscription or pay link after
 // $LEDGER_RETENTION (default 10m) without an action on it, so its memory
 // stays flat under any stream of new ids; a webhook about a forgotten
@@ -123,11 +129,25 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			api.WithUserAgent("chargedesk-go-inmemory")), log)
 		platform.changed = push.add
 	}
-	receiver, err := chargedesk.NewHandler(platform, chargedesk.Config{
+	if v := getenv("PLATFORM_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("PLATFORM_DELAY %q must be a duration such as 200ms", v)
+		}
+		platform.delay = d
+	}
+	st, err := openStore(ctx, getenv("CHARGEDESK_STORE"))
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	cfg := chargedesk.Config{
 		BasePath: basePath,
 		Headers:  []chargedesk.Header{{Name: "Authorization", Values: []string{"Bearer " + secret}}},
 		Logger:   &log,
-	})
+	}
+	st.cfg(&cfg)
+	receiver, err := chargedesk.NewHandler(platform, cfg)
 	if err != nil {
 		if devSecret {
 			return err
@@ -181,7 +201,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	// After shutdown, push what is left before returning.
 	defer func() { stopPush(); <-pushed }()
-	log.Info().Str("url", baseURL).Msg("ready")
+	log.Info().Str("url", baseURL).Str("store", st.name).Msg("ready")
 	if ready != nil {
 		ready(baseURL)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -294,4 +295,51 @@ func TestLedgerRetentionSetting(t *testing.T) {
 		}, io.Discard, io.Discard, nil)
 		assert.ErrorContains(t, err, "LEDGER_RETENTION", bad)
 	}
+}
+
+// CHARGEDESK_STORE puts the locks and the duplicate guard on a shared
+// backend; a URL it cannot use stops the start.
+func TestSharedStore(t *testing.T) {
+	stores := map[string]string{
+		"postgres": os.Getenv("CHARGEDESK_TEST_POSTGRES"),
+		"redis":    os.Getenv("CHARGEDESK_TEST_REDIS"),
+	}
+	for name, url := range stores {
+		t.Run(name, func(t *testing.T) {
+			if url == "" {
+				t.Skipf("CHARGEDESK_TEST_%s is not set", strings.ToUpper(name))
+			}
+			const secret = "store-secret-0123456789abcdef"
+			r := startReceiver(t, map[string]string{"CHARGEDESK_SECRET": secret, "CHARGEDESK_STORE": url})
+			body := chargedesktest.Set("charge.charge_id", "ch-store-"+name+"-"+time.Now().Format("150405.000000000"))
+			first := send(t, r.baseURL, "Bearer "+secret, chargedesk.ActionRefund, body)
+			require.True(t, first.OK, first.Body)
+			again := send(t, r.baseURL, "Bearer "+secret, chargedesk.ActionRefund, body)
+			assert.Equal(t, http.StatusConflict, again.Status, "the duplicate guard is the shared one")
+			require.NoError(t, r.stop())
+			assert.Contains(t, r.stderr.String(), `"store":"`+name+`"`)
+		})
+	}
+	for _, bad := range []string{"mysql://x", "postgres://127.0.0.1:1/none?connect_timeout=1", "redis://127.0.0.1:1/0", "::"} {
+		err := run(context.Background(), func(k string) string {
+			return map[string]string{"CHARGEDESK_STORE": bad, "ADDR": "127.0.0.1:0", "CHARGEDESK_SECRET": "store-secret-0123456789abcdef"}[k]
+		}, io.Discard, io.Discard, nil)
+		assert.ErrorContains(t, err, "CHARGEDESK_STORE", bad)
+	}
+}
+
+// PLATFORM_DELAY makes every action wait as a slow payment API would.
+func TestPlatformDelay(t *testing.T) {
+	l := newLedger("http://pay.test/pay/", time.Now)
+	l.delay = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := l.Refund(ctx, &chargedesk.RefundRequest{RefundAmount: chargedesk.MustParseAmount("1.00"),
+		Charge: &chargedesk.Charge{ChargeID: "ch", Currency: "USD", Amount: chargedesk.MustParseAmount("5.00"), Status: "paid"}})
+	assert.ErrorIs(t, err, context.Canceled, "the wait ends with the gateway's context")
+	assert.Empty(t, l.charges, "nothing was done")
+	err = run(context.Background(), func(k string) string {
+		return map[string]string{"PLATFORM_DELAY": "slow", "ADDR": "127.0.0.1:0", "CHARGEDESK_SECRET": "store-secret-0123456789abcdef"}[k]
+	}, io.Discard, io.Discard, nil)
+	assert.ErrorContains(t, err, "PLATFORM_DELAY")
 }
