@@ -23,3 +23,8 @@ func TestInstancesWithSharedMemoryBackends(t *testing.T) {
 		func(*testing.T) chargedesk.Locker { return locker },
 		func(*testing.T) chargedesk.DuplicateStore { return store })
 }
+
+// BenchmarkBackendMemory is the baseline of the backends' benchmarks.
+func BenchmarkBackendMemory(b *testing.B) {
+	chargedesktest.BenchmarkBackend(b, chargedesk.NewMemoryLocker(), chargedesk.NewMemoryDuplicateStore())
+}

@@ -89,3 +89,20 @@ func TestInstances(t *testing.T) {
 		func(*testing.T) chargedesk.Locker { return postgres.NewLocker(p) },
 		func(*testing.T) chargedesk.DuplicateStore { return postgres.NewDuplicateStore(p) })
 }
+
+func BenchmarkBackendPostgres(b *testing.B) {
+	url := os.Getenv("CHARGEDESK_TEST_POSTGRES")
+	if url == "" {
+		b.Skip("CHARGEDESK_TEST_POSTGRES is not set")
+	}
+	p, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	dupes := postgres.NewDuplicateStore(p)
+	if err := dupes.CreateSchema(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	chargedesktest.BenchmarkBackend(b, postgres.NewLocker(p), dupes)
+}

@@ -109,3 +109,17 @@ func TestInstances(t *testing.T) {
 		func(*testing.T) chargedesk.Locker { return redisstore.NewLocker(c) },
 		func(*testing.T) chargedesk.DuplicateStore { return redisstore.NewDuplicateStore(c) })
 }
+
+func BenchmarkBackendRedis(b *testing.B) {
+	url := os.Getenv("CHARGEDESK_TEST_REDIS")
+	if url == "" {
+		b.Skip("CHARGEDESK_TEST_REDIS is not set")
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	defer c.Close()
+	chargedesktest.BenchmarkBackend(b, redisstore.NewLocker(c), redisstore.NewDuplicateStore(c))
+}
