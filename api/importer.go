@@ -288,13 +288,13 @@ func (im *Importer) process(ctx context.Context, rec Record) result {
 func validateRecord(rec Record) error {
 	switch p := rec.Params.(type) {
 	case *ChargeParams:
-		return p.validate("upsert")
+		return validate(p, "upsert")
 	case *CustomerParams:
-		return p.validate("upsert")
+		return validate(p, "upsert")
 	case *SubscriptionParams:
-		return p.validate("upsert")
+		return validate(p, "upsert")
 	case *ProductParams:
-		return p.validate("upsert")
+		return validate(p, "upsert")
 	}
 	return fmt.Errorf("chargedesk api: cannot import a %T (object %q)", rec.Params, rec.Object)
 }

@@ -27,59 +27,19 @@ type ChargeParams struct {
 }
 
 // CustomerParams are the fields of a customer (CustomerInput); CustomerID is
-// required to create or upsert.
-type CustomerParams struct {
-	CustomerID      string            `json:"customer_id"`
-	Email           string            `json:"email"`
-	Country         string            `json:"country"`
-	Name            string            `json:"name"`
-	Phone           string            `json:"phone"`
-	Username        string            `json:"username"`
-	CustomerCompany string            `json:"customer_company"`
-	Website         string            `json:"website"`
-	Description     string            `json:"description"`
-	Delinquent      *bool             `json:"delinquent"`
-	CardOnFile      *bool             `json:"card_on_file"`
-	TaxNumber       string            `json:"tax_number"`
-	BillingAddress  *Address          `json:"billing_address"`
-	InvoiceDetails  string            `json:"invoice_details"`
-	Metadata        map[string]string `json:"metadata"`
-}
+// required to create or upsert. It is the receiver's CustomerUpdate: a
+// webhook answer updates a record with the API's own fields.
+type CustomerParams = chargedesk.CustomerUpdate
 
 // SubscriptionParams are the fields of a subscription (SubscriptionInput);
-// SubscriptionID is required to create or upsert.
-type SubscriptionParams struct {
-	SubscriptionID       string                        `json:"subscription_id"`
-	CustomerID           string                        `json:"customer_id"`
-	Status               chargedesk.SubscriptionStatus `json:"status"`
-	Amount               *chargedesk.Amount            `json:"amount"`
-	Currency             string                        `json:"currency"`
-	Interval             string                        `json:"interval"`
-	IntervalCount        *int                          `json:"interval_count"`
-	Quantity             *int                          `json:"quantity"`
-	TrialStart           *time.Time                    `json:"trial_start"`
-	TrialEnd             *time.Time                    `json:"trial_end"`
-	BillingCyclesTotal   *int                          `json:"billing_cycles_total"`
-	BillingCyclesCurrent *int                          `json:"billing_cycles_current"`
-	Items                []string                      `json:"items"`
-	Metadata             map[string]string             `json:"metadata"`
-}
+// SubscriptionID is required to create or upsert. It is the receiver's
+// SubscriptionUpdate: a webhook answer updates a record with the API's own
+// fields.
+type SubscriptionParams = chargedesk.SubscriptionUpdate
 
 // ProductParams are the fields of a product (ProductInput); ProductID is
-// required to create or upsert.
-type ProductParams struct {
-	ProductID          string             `json:"product_id"`
-	Name               string             `json:"name"`
-	Description        string             `json:"description"`
-	URL                string             `json:"url"`
-	Amount             *chargedesk.Amount `json:"amount"`
-	Currency           string             `json:"currency"`
-	Interval           string             `json:"interval"`
-	TrialPeriodDays    *int               `json:"trial_period_days"`
-	BillingCyclesTotal *int               `json:"billing_cycles_total"`
-	SetupAmount        *chargedesk.Amount `json:"setup_amount"`
-	Chargeable         *bool              `json:"chargeable"`
-}
+// required to create or upsert. It is the receiver's ProductUpdate.
+type ProductParams = chargedesk.ProductUpdate
 
 // WebhookParams configure a webhook; URL is required.
 type WebhookParams struct {
@@ -307,7 +267,7 @@ func (p *ChargeParams) validate(op string) error {
 	return nil
 }
 
-func (p *CustomerParams) validate(op string) error {
+func validateCustomer(p *CustomerParams, op string) error {
 	if p == nil {
 		return errors.New("chargedesk api: no customer params")
 	}
@@ -317,7 +277,7 @@ func (p *CustomerParams) validate(op string) error {
 	return nil
 }
 
-func (p *SubscriptionParams) validate(op string) error {
+func validateSubscription(p *SubscriptionParams, op string) error {
 	if p == nil {
 		return errors.New("chargedesk api: no subscription params")
 	}
@@ -338,7 +298,7 @@ func (p *SubscriptionParams) validate(op string) error {
 	return checkInterval(p.Interval)
 }
 
-func (p *ProductParams) validate(op string) error {
+func validateProduct(p *ProductParams, op string) error {
 	if p == nil {
 		return errors.New("chargedesk api: no product params")
 	}
@@ -367,4 +327,20 @@ func (p ListParams) validate() error {
 		return invalid("offset", "must be between 0 and %d", MaxOffset)
 	}
 	return nil
+}
+
+// validate checks the params of a create, upsert or update before they are
+// sent.
+func validate(p any, op string) error {
+	switch p := p.(type) {
+	case *ChargeParams:
+		return p.validate(op)
+	case *CustomerParams:
+		return validateCustomer(p, op)
+	case *SubscriptionParams:
+		return validateSubscription(p, op)
+	case *ProductParams:
+		return validateProduct(p, op)
+	}
+	return fmt.Errorf("chargedesk api: cannot send a %T", p)
 }

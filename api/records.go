@@ -42,10 +42,8 @@ type LineItem struct {
 }
 
 // Ref names a related record by its id: customer[id], product[id],
-// subscription[id].
-type Ref struct {
-	ID string `json:"id"`
-}
+// subscription[id]. It is the receiver's Ref.
+type Ref = chargedesk.Ref
 
 // CustomerRef is the customer a charge belongs to.
 type CustomerRef struct {

@@ -38,7 +38,7 @@ func (s *ChargesService) List(ctx context.Context, p *ChargeListParams) iter.Seq
 // Create records a charge (createCharge). It is not retried: a repeat
 // could record it twice. Use Upsert to import.
 func (s *ChargesService) Create(ctx context.Context, p *ChargeParams) (*Charge, error) {
-	if err := p.validate("create"); err != nil {
+	if err := validate(p, "create"); err != nil {
 		return nil, err
 	}
 	out := new(Charge)
@@ -48,7 +48,7 @@ func (s *ChargesService) Create(ctx context.Context, p *ChargeParams) (*Charge, 
 // Upsert creates the charge or, when one with the same TransactionID
 // exists, updates it (createCharge with duplicate=update). It is retried.
 func (s *ChargesService) Upsert(ctx context.Context, p *ChargeParams) (*Charge, error) {
-	if err := p.validate("upsert"); err != nil {
+	if err := validate(p, "upsert"); err != nil {
 		return nil, err
 	}
 	out := new(Charge)
@@ -71,7 +71,7 @@ func (s *ChargesService) Update(ctx context.Context, id string, p *ChargeParams)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.validate("update"); err != nil {
+	if err := validate(p, "update"); err != nil {
 		return nil, err
 	}
 	out := new(Charge)
@@ -136,7 +136,7 @@ func (s *CustomersService) List(ctx context.Context, p *CustomerListParams) iter
 
 // Create records a customer (createCustomer); it is not retried.
 func (s *CustomersService) Create(ctx context.Context, p *CustomerParams) (*Customer, error) {
-	if err := p.validate("create"); err != nil {
+	if err := validate(p, "create"); err != nil {
 		return nil, err
 	}
 	out := new(Customer)
@@ -146,7 +146,7 @@ func (s *CustomersService) Create(ctx context.Context, p *CustomerParams) (*Cust
 // Upsert creates the customer or updates the one with the same CustomerID
 // (createCustomer with duplicate=update). It is retried.
 func (s *CustomersService) Upsert(ctx context.Context, p *CustomerParams) (*Customer, error) {
-	if err := p.validate("upsert"); err != nil {
+	if err := validate(p, "upsert"); err != nil {
 		return nil, err
 	}
 	out := new(Customer)
@@ -169,7 +169,7 @@ func (s *CustomersService) Update(ctx context.Context, id string, p *CustomerPar
 	if err != nil {
 		return nil, err
 	}
-	if err := p.validate("update"); err != nil {
+	if err := validate(p, "update"); err != nil {
 		return nil, err
 	}
 	out := new(Customer)
@@ -213,7 +213,7 @@ func (s *SubscriptionsService) List(ctx context.Context, p *SubscriptionListPara
 
 // Create records a subscription (createSubscription); it is not retried.
 func (s *SubscriptionsService) Create(ctx context.Context, p *SubscriptionParams) (*Subscription, error) {
-	if err := p.validate("create"); err != nil {
+	if err := validate(p, "create"); err != nil {
 		return nil, err
 	}
 	out := new(Subscription)
@@ -223,7 +223,7 @@ func (s *SubscriptionsService) Create(ctx context.Context, p *SubscriptionParams
 // Upsert creates the subscription or updates the one with the same
 // SubscriptionID (duplicate=update). It is retried.
 func (s *SubscriptionsService) Upsert(ctx context.Context, p *SubscriptionParams) (*Subscription, error) {
-	if err := p.validate("upsert"); err != nil {
+	if err := validate(p, "upsert"); err != nil {
 		return nil, err
 	}
 	out := new(Subscription)
@@ -246,7 +246,7 @@ func (s *SubscriptionsService) Update(ctx context.Context, id string, p *Subscri
 	if err != nil {
 		return nil, err
 	}
-	if err := p.validate("update"); err != nil {
+	if err := validate(p, "update"); err != nil {
 		return nil, err
 	}
 	out := new(Subscription)
@@ -268,7 +268,7 @@ func (s *ProductsService) List(ctx context.Context, p *ProductListParams) iter.S
 
 // Create records a product (createProduct); it is not retried.
 func (s *ProductsService) Create(ctx context.Context, p *ProductParams) (*Product, error) {
-	if err := p.validate("create"); err != nil {
+	if err := validate(p, "create"); err != nil {
 		return nil, err
 	}
 	out := new(Product)
@@ -278,7 +278,7 @@ func (s *ProductsService) Create(ctx context.Context, p *ProductParams) (*Produc
 // Upsert creates the product or updates the one with the same ProductID
 // (duplicate=update). It is retried.
 func (s *ProductsService) Upsert(ctx context.Context, p *ProductParams) (*Product, error) {
-	if err := p.validate("upsert"); err != nil {
+	if err := validate(p, "upsert"); err != nil {
 		return nil, err
 	}
 	out := new(Product)
@@ -301,7 +301,7 @@ func (s *ProductsService) Update(ctx context.Context, id string, p *ProductParam
 	if err != nil {
 		return nil, err
 	}
-	if err := p.validate("update"); err != nil {
+	if err := validate(p, "update"); err != nil {
 		return nil, err
 	}
 	out := new(Product)
