@@ -27,8 +27,9 @@ import (
 )
 
 // Locker is a chargedesk.LeaseLocker on PostgreSQL's session-level advisory
-// locks. Each lock is taken with pg_advisory_lock on a connection of its
-// own, held until unlock: it has no TTL, so it cannot expire while a slow
+// locks. Each lock is taken with pg_try_advisory_lock on a connection of its
+// own, held until unlock (a waiter tries again every Poll, holding no
+// connection in between): it has no TTL, so it cannot expire while a slow
 // Gateway call runs, and PostgreSQL releases it if the connection or the
 // process dies. While held, the connection is checked every CheckEvery;
 // if it fails, the lock is reported lost.
@@ -44,10 +45,14 @@ type Locker struct {
 	// CheckEvery is how often a held lock's connection is checked (default
 	// 5 s).
 	CheckEvery time.Duration
+	// Poll is how often a waiter tries again (default 20 ms).
+	Poll time.Duration
 }
 
 // NewLocker returns a Locker on pool.
-func NewLocker(pool *pgxpool.Pool) *Locker { return &Locker{pool: pool, CheckEvery: 5 * time.Second} }
+func NewLocker(pool *pgxpool.Pool) *Locker {
+	return &Locker{pool: pool, CheckEvery: 5 * time.Second, Poll: 20 * time.Millisecond}
+}
 
 var _ chargedesk.LeaseLocker = (*Locker)(nil)
 
@@ -66,20 +71,10 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 // LockLease implements chargedesk.LeaseLocker: lost closes if the lock's
 // connection fails while it is held.
 func (l *Locker) LockLease(ctx context.Context, key string) (func(), <-chan struct{}, error) {
-	conn, err := l.pool.Acquire(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("postgres locker: %w", err)
-	}
 	id := LockID(key)
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", id); err != nil {
-		// The wait may have been cancelled as the lock was granted: closing
-		// the session releases whatever it holds.
-		_ = conn.Conn().Close(context.Background())
-		conn.Release()
-		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
-		}
-		return nil, nil, fmt.Errorf("postgres locker: %w", err)
+	conn, err := l.acquire(ctx, id)
+	if err != nil {
+		return nil, nil, err
 	}
 	var (
 		mu   sync.Mutex // the connection is used by the check and unlock
@@ -130,6 +125,48 @@ func (l *Locker) LockLease(ctx context.Context, key string) (func(), <-chan stru
 		})
 	}
 	return unlock, lost, nil
+}
+
+// acquire takes the lock on a connection of its own and returns that
+// connection. A waiter tries pg_try_advisory_lock every Poll and holds no
+// connection between tries: a waiter holding one would starve the holder,
+// which needs the pool for the duplicate guard.
+func (l *Locker) acquire(ctx context.Context, id int64) (*pgxpool.Conn, error) {
+	poll := l.Poll
+	if poll <= 0 {
+		poll = 20 * time.Millisecond
+	}
+	for {
+		conn, err := l.pool.Acquire(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("postgres locker: %w", err)
+		}
+		var got bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", id).Scan(&got); err != nil {
+			// A try cancelled as it succeeded would leave the lock held:
+			// ending the session releases it.
+			_ = conn.Conn().Close(context.Background())
+			conn.Release()
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("postgres locker: %w", err)
+		}
+		if got {
+			return conn, nil
+		}
+		conn.Release()
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // Schema creates the duplicate store's table, for teams that run their own
