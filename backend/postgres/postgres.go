@@ -2,14 +2,16 @@
 // PostgreSQL: a [Locker] on advisory locks and a [DuplicateStore] on a
 // table. It is its own module, so that only its importers pay for pgx.
 //
-//	pool, err := pgxpool.New(ctx, "postgres://...")
-//	dupes := postgres.NewDuplicateStore(pool)
+//	lockPool, storePool, err := postgres.NewPools(ctx, "postgres://...")
+//	dupes := postgres.NewDuplicateStore(storePool)
 //	err = dupes.CreateSchema(ctx) // or run Schema in your migrations
 //	go dupes.RunCleanup(ctx, time.Minute)
-//	h, err := chargedesk.NewHandler(gw, chargedesk.Config{Locker: postgres.NewLocker(pool), DuplicateStore: dupes, ...})
+//	h, err := chargedesk.NewHandler(gw, chargedesk.Config{Locker: postgres.NewLocker(lockPool), DuplicateStore: dupes, ...})
 //
-// Every lock holds one connection of the pool for the Gateway call's whole
-// life: size the pool above the actions you run at once.
+// Every lock holds one connection of its pool for the Gateway call's whole
+// life, and the holder needs the duplicate store while it does: give the
+// Locker a pool of its own, as NewPools does, or the actions in flight can
+// take every connection and wait on each other until their deadline.
 package postgres
 
 import (
@@ -55,6 +57,29 @@ func NewLocker(pool *pgxpool.Pool) *Locker {
 }
 
 var _ chargedesk.LeaseLocker = (*Locker)(nil)
+
+// LockPoolSize is the lock pool's size in NewPools: the actions one
+// instance can have in flight before another waits for a connection.
+const LockPoolSize = 64
+
+// NewPools connects two pools to the database at url: one for the Locker
+// (LockPoolSize connections, each held by one action in flight) and one for
+// the DuplicateStore (pgx's default size).
+func NewPools(ctx context.Context, url string) (lockPool, storePool *pgxpool.Pool, err error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	cfg.MaxConns = LockPoolSize
+	if lockPool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	if storePool, err = pgxpool.New(ctx, url); err != nil {
+		lockPool.Close()
+		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	return lockPool, storePool, nil
+}
 
 // LockID is the advisory lock number of key.
 func LockID(key string) int64 {

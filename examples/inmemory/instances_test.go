@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -276,6 +277,25 @@ func TestInstances(t *testing.T) {
 				assert.Equal(t, 34, ok, "statuses %v", statuses)
 			})
 
+			t.Run("16 actions in flight on different charges through one instance", func(t *testing.T) {
+				// Each holds a lock while it needs the duplicate guard: the
+				// backend must not run out of connections between them.
+				var wg sync.WaitGroup
+				statuses := make([]int, 32)
+				for i := range 32 {
+					wg.Go(func() {
+						statuses[i], _ = refund(t, ins[0], fmt.Sprintf("ch-flight-%s-%d", run, i), "1.00", "in flight")
+					})
+					if i%16 == 15 {
+						wg.Wait()
+					}
+				}
+				wg.Wait()
+				for i, s := range statuses {
+					assert.Equal(t, http.StatusOK, s, "refund %d", i)
+				}
+			})
+
 			t.Run("one refund sent to three instances at once", func(t *testing.T) {
 				id := "ch-same-" + run
 				var wg sync.WaitGroup
@@ -347,4 +367,50 @@ func mustHost(t *testing.T, store string) string {
 	u, err := url.Parse(store)
 	require.NoError(t, err)
 	return u.Host
+}
+
+// TestInstancesThroughput measures refunds a second through one instance
+// and spread over three, on each backend, 16 at a time, each on a new
+// charge. It runs only with CHARGEDESK_LOAD=1 and logs its figures (see
+// docs/performance.md); it asserts nothing about speed. Bounded: 1,500
+// refunds or 60 s per phase.
+func TestInstancesThroughput(t *testing.T) {
+	if os.Getenv("CHARGEDESK_LOAD") == "" {
+		t.Skip("CHARGEDESK_LOAD is not set: the throughput figures are measured on demand")
+	}
+	for _, backend := range []string{"postgres", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			store := backendURL(t, backend)
+			_, platformURL := newRacyPlatform(t)
+			var ins []*instance
+			for range 3 {
+				ins = append(ins, startInstance(t, store, platformURL))
+			}
+			for _, spread := range []int{1, 3} {
+				const total, workers = 1500, 16
+				run := fmt.Sprintf("%s-%d-%d", backend, spread, time.Now().UnixNano())
+				deadline := time.Now().Add(60 * time.Second)
+				var next, okCount atomic.Int64
+				var wg sync.WaitGroup
+				start := time.Now()
+				for w := range workers {
+					wg.Go(func() {
+						for time.Now().Before(deadline) {
+							i := next.Add(1)
+							if i > total {
+								return
+							}
+							if s, _ := refund(t, ins[(int(i)+w)%spread], fmt.Sprintf("ch-tp-%s-%d", run, i), "1.00", "load"); s == http.StatusOK {
+								okCount.Add(1)
+							}
+						}
+					})
+				}
+				wg.Wait()
+				elapsed := time.Since(start)
+				t.Logf("%s, %d instance(s): %d refunds in %s, %.0f/s", backend, spread, okCount.Load(), elapsed.Round(time.Millisecond),
+					float64(okCount.Load())/elapsed.Seconds())
+			}
+		})
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chargedesk/chargedesk-go"
@@ -37,19 +36,20 @@ func openStore(ctx context.Context, raw string) (*store, error) {
 	defer cancel()
 	switch strings.ToLower(u.Scheme) {
 	case "postgres", "postgresql":
-		pool, err := pgxpool.New(ctx, raw)
+		lockPool, storePool, err := postgres.NewPools(ctx, raw)
 		if err != nil {
 			return nil, fmt.Errorf("CHARGEDESK_STORE: %w", err)
 		}
-		dupes := postgres.NewDuplicateStore(pool)
+		dupes := postgres.NewDuplicateStore(storePool)
 		if err := dupes.CreateSchema(cctx); err != nil {
-			pool.Close()
+			lockPool.Close()
+			storePool.Close()
 			return nil, fmt.Errorf("CHARGEDESK_STORE: %w", err)
 		}
 		cleanup, stop := context.WithCancel(context.Background())
 		go dupes.RunCleanup(cleanup, time.Minute)
-		return &store{name: "postgres", close: func() { stop(); pool.Close() }, cfg: func(c *chargedesk.Config) {
-			c.Locker, c.DuplicateStore = postgres.NewLocker(pool), dupes
+		return &store{name: "postgres", close: func() { stop(); lockPool.Close(); storePool.Close() }, cfg: func(c *chargedesk.Config) {
+			c.Locker, c.DuplicateStore = postgres.NewLocker(lockPool), dupes
 		}}, nil
 	case "redis", "rediss":
 		opts, err := redis.ParseURL(raw)

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -73,15 +72,15 @@ func run() error {
 	store := os.Getenv("CHARGEDESK_STORE")
 	switch {
 	case strings.HasPrefix(store, "postgres"):
-		pool, err := pgxpool.New(ctx, store)
+		lockPool, storePool, err := postgres.NewPools(ctx, store)
 		if err != nil {
 			return err
 		}
-		dupes := postgres.NewDuplicateStore(pool)
+		dupes := postgres.NewDuplicateStore(storePool)
 		if err := dupes.CreateSchema(ctx); err != nil {
 			return err
 		}
-		locker := postgres.NewLocker(pool)
+		locker := postgres.NewLocker(lockPool)
 		locker.CheckEvery = 200 * time.Millisecond
 		cfg.Locker, cfg.DuplicateStore = locker, dupes
 	case strings.HasPrefix(store, "redis"):
