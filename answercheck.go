@@ -1,6 +1,7 @@
 package chargedesk
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 )
@@ -77,13 +78,13 @@ func (r *Response) settle(chargeCurrency, subCurrency string) []error {
 	if drop(r.Charge.problem(chargeCurrency)) {
 		r.Charge = nil
 	} else if c := r.Charge; c != nil {
-		currency := cmpOr(c.Currency, chargeCurrency)
+		currency := cmp.Or(c.Currency, chargeCurrency)
 		c.Amount, c.AmountRefunded = atScale(c.Amount, currency), atScale(c.AmountRefunded, currency)
 	}
 	if drop(r.Subscription.problem(subCurrency)) {
 		r.Subscription = nil
 	} else if s := r.Subscription; s != nil {
-		s.Amount = atScale(s.Amount, cmpOr(s.Currency, subCurrency))
+		s.Amount = atScale(s.Amount, cmp.Or(s.Currency, subCurrency))
 	}
 	if drop(r.Product.problem()) {
 		r.Product = nil
@@ -233,11 +234,4 @@ func atScale(a *Amount, currency string) *Amount {
 	}
 	v := a.atScale(currency)
 	return &v
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

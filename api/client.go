@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -293,7 +294,7 @@ func answerError(resp *http.Response, body []byte, c call) *Error {
 		}
 		if err := wire.Decode(envelope.Error, &detail); err == nil {
 			e.Message, e.Type, e.Code = detail.Message, detail.Type, detail.Code
-			e.IncorrectParameter = cmp(detail.IncorrectParameter, detail.Param)
+			e.IncorrectParameter = cmp.Or(detail.IncorrectParameter, detail.Param)
 		} else if s, ok := wire.Unquote(bytes.TrimSpace(envelope.Error)); ok && envelope.Error[0] == '"' {
 			e.Message = s // {"error": "message"}
 		}
@@ -308,13 +309,6 @@ func answerError(resp *http.Response, body []byte, c call) *Error {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
-}
-
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // retryAfter reads a Retry-After header: seconds, or an HTTP date.

@@ -152,16 +152,12 @@ func TestAuthentication(t *testing.T) {
 	assert.NotContains(t, err.Error(), "sk_wrong", "an error never carries the key")
 
 	for name, c := range map[string]*Client{
-		"no key":          NewClient(""),
-		"plain http":      NewClient(testKey, WithBaseURL("http://api.example.com/v1")),
-		"not a URL":       NewClient(testKey, WithBaseURL("::nope")),
-		"ftp":             NewClient(testKey, WithBaseURL("ftp://127.0.0.1/v1")),
-		"http no host":    NewClient(testKey, WithBaseURL("http:///v1")),
-		"loopback is ok?": nil,
+		"no key":       NewClient(""),
+		"plain http":   NewClient(testKey, WithBaseURL("http://api.example.com/v1")),
+		"not a URL":    NewClient(testKey, WithBaseURL("::nope")),
+		"ftp":          NewClient(testKey, WithBaseURL("ftp://127.0.0.1/v1")),
+		"http no host": NewClient(testKey, WithBaseURL("http:///v1")),
 	} {
-		if c == nil {
-			continue
-		}
 		_, err := c.Charges.Get(context.Background(), "ch_1")
 		assert.Error(t, err, name)
 		assert.NotContains(t, err.Error(), testKey, name)

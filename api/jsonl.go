@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strings"
 	"sync/atomic"
 )
 
@@ -156,7 +157,7 @@ func describeJSONError(err error) error {
 		return fmt.Errorf("not valid JSON (at byte %d)", se.Offset)
 	}
 	msg := err.Error()
-	if rest, ok := bytes.CutPrefix([]byte(msg), []byte("json: unknown field ")); ok {
+	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		return fmt.Errorf("unknown field %s", rest)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {

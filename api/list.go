@@ -18,8 +18,8 @@ const (
 	DefaultPageSize = 100
 )
 
-// fetchPage gets one page of path with the query params, in which lp is
-// the page's count and offset.
+// fetchPage gets one page of path with the query params, which hold the
+// page's count and offset.
 func fetchPage[T any](ctx context.Context, b *backend, path string, params any) (page[T], error) {
 	var pg page[T]
 	err := b.do(ctx, call{method: http.MethodGet, path: path, params: params, safe: true}, &pg)

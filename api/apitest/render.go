@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/chargedesk/chargedesk-go"
@@ -89,7 +90,7 @@ func lineItems(chargeID string, lines []string, currency string) []any {
 	out := make([]any, 0, len(lines))
 	for i, l := range lines {
 		out = append(out, map[string]any{
-			"id": chargeID + "-line-" + itoa(i+1), "description": l, "quantity": 1, "currency": currency,
+			"id": chargeID + "-line-" + strconv.Itoa(i+1), "description": l, "quantity": 1, "currency": currency,
 			"amount": "0",
 		})
 	}
@@ -117,12 +118,4 @@ func unix(t time.Time) int64 {
 		return 0
 	}
 	return t.Unix()
-}
-
-func itoa(n int) string {
-	const digits = "0123456789"
-	if n < 10 {
-		return digits[n : n+1]
-	}
-	return itoa(n/10) + digits[n%10:n%10+1]
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -120,10 +121,7 @@ func (c *charge) params() *api.ChargeParams {
 		p.Customer = &api.Ref{ID: c.customerID}
 	}
 	if len(c.metadata) > 0 {
-		p.Metadata = make(map[string]string, len(c.metadata))
-		for k, v := range c.metadata {
-			p.Metadata[k] = v
-		}
+		p.Metadata = maps.Clone(c.metadata)
 	}
 	return p
 }

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,7 +63,7 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 }
 
 func decodeStruct(raw []byte, v reflect.Value, path string) error {
-	raw = trimSpace(raw)
+	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil
 	}
@@ -108,7 +109,7 @@ var (
 )
 
 func decodeValue(raw []byte, v reflect.Value, path string) error {
-	raw = trimSpace(raw)
+	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil
 	}
@@ -271,14 +272,4 @@ func join(path, name string) string {
 		return name
 	}
 	return path + "." + name
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
