@@ -21,7 +21,7 @@ import (
 // type is filled from it, so one decoder serves every action and a new field
 // in one action cannot break another.
 type envelope struct {
-	RefundAmount Amount        `json:"refund_amount"`
+	RefundAmount refundAmount  `json:"refund_amount"`
 	ActionReason flexString    `json:"action_reason"`
 	Action       flexString    `json:"action"`
 	Refund       flexString    `json:"refund"`
@@ -182,4 +182,17 @@ func decodeObject(raw []byte, w any, what string) error {
 		}
 	}
 	return typeError(raw, what, w)
+}
+
+// refundAmount is an envelope's refund_amount, remembering whether it was
+// read as a PHP float, for the log: known while decoding, so the body is
+// not scanned again.
+type refundAmount struct {
+	Amount
+	phpFloat bool
+}
+
+func (a *refundAmount) UnmarshalJSON(raw []byte) error {
+	a.phpFloat = IsPHPFloat(raw)
+	return a.Amount.UnmarshalJSON(raw)
 }

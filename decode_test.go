@@ -28,10 +28,10 @@ func TestTolerantScalars(t *testing.T) {
 		check func(t *testing.T, env *envelope)
 	}{
 		{"refund_amount as string", `{"refund_amount":"12.34"}`, func(t *testing.T, env *envelope) {
-			assert.Equal(t, MustParseAmount("12.34"), env.RefundAmount)
+			assert.Equal(t, MustParseAmount("12.34"), env.RefundAmount.Amount)
 		}},
 		{"refund_amount as number", `{"refund_amount":12.34}`, func(t *testing.T, env *envelope) {
-			assert.Equal(t, MustParseAmount("12.34"), env.RefundAmount)
+			assert.Equal(t, MustParseAmount("12.34"), env.RefundAmount.Amount)
 		}},
 		{"refund_amount as whole number", `{"refund_amount":12}`, func(t *testing.T, env *envelope) {
 			assert.Equal(t, "12", env.RefundAmount.String())

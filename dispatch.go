@@ -104,7 +104,7 @@ func annotate(log *zerolog.Logger, req any) {
 		switch r := req.(type) {
 		case *RefundRequest:
 			c = currency(c.Str("amount", r.RefundAmount.String()))
-			if refundAmountIsPHPFloat(r.Raw.Body) {
+			if r.phpFloat {
 				c = c.Bool("refund_amount_php_float", true)
 			}
 		case *CancelRequest:
@@ -309,15 +309,6 @@ func unescapePath(s string) string {
 		return u
 	}
 	return s
-}
-
-// refundAmountIsPHPFloat reports whether a JSON body's refund_amount was
-// read as a PHP float, so the log says so.
-func refundAmountIsPHPFloat(body []byte) bool {
-	var b struct {
-		RefundAmount json.RawMessage `json:"refund_amount"`
-	}
-	return json.Unmarshal(body, &b) == nil && IsPHPFloat(b.RefundAmount)
 }
 
 // answerShape is what a late answer changed, for the log: statuses,

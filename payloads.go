@@ -330,6 +330,8 @@ type RefundRequest struct {
 	// ActionReason is the agent's reason, "" when none was given.
 	ActionReason string  `json:"action_reason"`
 	Charge       *Charge `json:"charge" validate:"required"`
+
+	phpFloat bool // RefundAmount was read as a PHP float, for the log
 }
 
 // CaptureRequest is a capture webhook: capture the authorized Charge.
@@ -456,7 +458,8 @@ func unmarshalEnvelope(raw []byte) (*envelope, error) {
 }
 
 func (e *envelope) refund() RefundRequest {
-	return RefundRequest{RefundAmount: e.RefundAmount, ActionReason: string(e.ActionReason), Charge: e.Charge}
+	return RefundRequest{RefundAmount: e.RefundAmount.Amount, ActionReason: string(e.ActionReason), Charge: e.Charge,
+		phpFloat: e.RefundAmount.phpFloat}
 }
 
 func (e *envelope) cancel() CancelRequest {
