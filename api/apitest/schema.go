@@ -222,8 +222,9 @@ func scalarText(v any) (string, bool) {
 }
 
 // decodeInput reads a request's parameters: a JSON object, or a form in
-// PHP's bracket notation, merged over the URL's query.
-func decodeInput(contentType string, body []byte, query string) (map[string]any, error) {
+// PHP's bracket notation, merged over the URL's query. Like ChargeDesk, it
+// goes by the body, not by its Content-Type.
+func decodeInput(body []byte, query string) (map[string]any, error) {
 	out := map[string]any{}
 	if query != "" {
 		if err := mergeForm(out, []byte(query)); err != nil {
@@ -246,8 +247,7 @@ func decodeInput(contentType string, body []byte, query string) (map[string]any,
 		}
 		return out, nil
 	}
-	_ = contentType // a body that is not a JSON object is a form, whatever it says
-	return out, mergeForm(out, body)
+	return out, mergeForm(out, body) // not a JSON object: a form, whatever its Content-Type says
 }
 
 func mergeForm(out map[string]any, form []byte) error {

@@ -179,7 +179,7 @@ func input(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "body_too_large", "", "The request body is too large")
 		return nil, false
 	}
-	in, err := decodeInput(r.Header.Get("Content-Type"), body, r.URL.RawQuery)
+	in, err := decodeInput(body, r.URL.RawQuery)
 	if err != nil {
 		writeParamError(w, err)
 		return nil, false
