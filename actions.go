@@ -19,10 +19,11 @@ const (
 
 // Actions returns every action, in the order of ChargeDesk's configure page.
 func Actions() []Action {
-	return []Action{
-		ActionRefund, ActionCapture, ActionVoid, ActionCancel,
-		ActionReactivate, ActionEditPlans, ActionRequestPayment,
+	actions := make([]Action, len(actionTable))
+	for i, def := range actionTable {
+		actions[i] = def.action
 	}
+	return actions
 }
 
 // DefaultPath is the path ChargeDesk's configure page suggests for the
@@ -30,32 +31,83 @@ func Actions() []Action {
 func (a Action) DefaultPath() string { return "/" + string(a) }
 
 // Valid reports whether a is one of the actions ChargeDesk sends.
-func (a Action) Valid() bool {
-	for _, x := range Actions() {
-		if a == x {
-			return true
-		}
-	}
-	return false
+func (a Action) Valid() bool { return definition(a) != nil }
+
+// actionTable is everything the handler knows of each action, in the order
+// of ChargeDesk's configure page: the rest (what a webhook carries, the
+// objects it locks, its identity for the duplicate guard, its validation
+// and log fields) is known by its request type, in payloads.go.
+var actionTable = []*actionDef{
+	define(ActionRefund, "Refunds", subjectCharge, Gateway.Refund),
+	define(ActionCapture, "Captures", subjectCharge, Gateway.Capture),
+	define(ActionVoid, "Voids", subjectCharge, Gateway.Void),
+	define(ActionCancel, "Cancellations", subjectSubscription, Gateway.Cancel),
+	define(ActionReactivate, "Reactivations", subjectSubscription, Gateway.Reactivate),
+	define(ActionEditPlans, "Plan changes", subjectSubscription, Gateway.EditPlans),
+	define(ActionRequestPayment, "Payment requests", subjectCharge, Gateway.RequestPayment),
 }
+
+// actionDef is one action: its name, how the agent names it, the object it
+// acts on, and how its request is made and handed to the Gateway.
+type actionDef struct {
+	action Action
+	// plural names the action in messages to the agent: "Refunds are not
+	// supported by this payment platform integration."
+	plural string
+	// subject is the object the action acts on, named in messages to the
+	// agent; its fields come second, after the top level, when a
+	// placeholder is filled.
+	subject subject
+	// newRequest returns an empty request of the action's type.
+	newRequest func() request
+	// call hands req, of the action's type, to its Gateway method.
+	call func(ctx context.Context, g Gateway, req request) (any, error)
+}
+
+// subject is the kind of object an action acts on.
+type subject string
+
+const (
+	subjectCharge       subject = "charge"
+	subjectSubscription subject = "subscription"
+)
+
+// define makes the table entry of an action whose request type is R and
+// whose Gateway method is method.
+func define[R any, P interface {
+	*R
+	request
+}, A any](action Action, plural string, subject subject, method func(Gateway, context.Context, P) (A, error)) *actionDef {
+	return &actionDef{
+		action:     action,
+		plural:     plural,
+		subject:    subject,
+		newRequest: func() request { return P(new(R)) },
+		call: func(ctx context.Context, g Gateway, req request) (any, error) {
+			answer, err := method(g, ctx, req.(P))
+			if err != nil {
+				return nil, err
+			}
+			return answer, nil
+		},
+	}
+}
+
+var actionDefs = func() map[Action]*actionDef {
+	m := make(map[Action]*actionDef, len(actionTable))
+	for _, def := range actionTable {
+		m[def.action] = def
+	}
+	return m
+}()
+
+// definition returns a's table entry, nil for an unknown action.
+func definition(a Action) *actionDef { return actionDefs[a] }
 
 // describe is the action as the agent would name it.
 func (a Action) describe() string {
-	switch a {
-	case ActionRefund:
-		return "Refunds"
-	case ActionCapture:
-		return "Captures"
-	case ActionVoid:
-		return "Voids"
-	case ActionCancel:
-		return "Cancellations"
-	case ActionReactivate:
-		return "Reactivations"
-	case ActionEditPlans:
-		return "Plan changes"
-	case ActionRequestPayment:
-		return "Payment requests"
+	if def := definition(a); def != nil {
+		return def.plural
 	}
 	return "These actions"
 }

@@ -32,8 +32,8 @@ func settleAnswer(answer any, charge *Charge, sub *Subscription) (any, []error, 
 	}
 	switch a := answer.(type) {
 	case *Response:
-		if a == nil {
-			return a, nil, nil
+		if a == nil { // nothing to update: the empty answer {}
+			return struct{}{}, nil, nil
 		}
 		cp := *a // the Gateway's own answer is never changed
 		return &cp, cp.settle(chargeCurrency, subCurrency), nil

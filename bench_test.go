@@ -174,7 +174,7 @@ func TestBenchBodies(t *testing.T) {
 			benchStamp(body[at:at+benchIDDigits], 42)
 			env, err := decodeEnvelope(body)
 			require.NoError(t, err)
-			charge, sub := objects(env.request(action, Raw{}))
+			charge, sub := requestFor(env, action, Raw{}).objects()
 			id := ""
 			switch action {
 			case ActionCancel, ActionReactivate, ActionEditPlans:

@@ -14,7 +14,7 @@ import (
 
 // Defaults for the Config fields left zero.
 const (
-	DefaultMaxBodyBytes    int64 = middleware.DefaultBodyLimit
+	DefaultMaxBodyBytes    int64 = 1 << 20 // 1 MiB
 	DefaultTimeout               = 25 * time.Second
 	DefaultDuplicateWindow       = 60 * time.Second
 )
@@ -150,18 +150,10 @@ func (c *Config) logger() zerolog.Logger {
 	return zerolog.New(os.Stderr).With().Timestamp().Logger()
 }
 
-// DefaultMiddleware returns the stack used when Config.Middleware is nil,
-// outermost first: a request id, one log line per webhook, panic recovery,
-// and the body limit.
+// DefaultMiddleware returns the stack used when Config.Middleware is nil:
+// a request id (middleware.RequestID), which joins the log line. The log
+// line, panic recovery and the body limit are the handler's own, whatever
+// the stack.
 func (c *Config) DefaultMiddleware() []func(http.Handler) http.Handler {
-	limit := c.MaxBodyBytes
-	if limit <= 0 {
-		limit = DefaultMaxBodyBytes
-	}
-	return []func(http.Handler) http.Handler{
-		middleware.RequestID,
-		middleware.Logger(c.logger()),
-		middleware.Recoverer,
-		middleware.BodyLimit(limit),
-	}
+	return []func(http.Handler) http.Handler{middleware.RequestID}
 }

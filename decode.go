@@ -17,19 +17,6 @@ import (
 // anything else with a *json.UnmarshalTypeError that encoding/json completes
 // with the field's path; decodeError turns that into a message for the agent.
 
-// envelope holds every top-level field any webhook carries. Each request
-// type is filled from it, so one decoder serves every action and a new field
-// in one action cannot break another.
-type envelope struct {
-	RefundAmount refundAmount  `json:"refund_amount"`
-	ActionReason flexString    `json:"action_reason"`
-	Action       flexString    `json:"action"`
-	Refund       flexString    `json:"refund"`
-	Plans        flexPlans     `json:"plans"`
-	Charge       *Charge       `json:"charge"`
-	Subscription *Subscription `json:"subscription"`
-}
-
 // decodeEnvelope checks body's structure and decodes it.
 func decodeEnvelope(body []byte) (*envelope, error) {
 	if err := checkJSON(body); err != nil {

@@ -198,7 +198,7 @@ func TestNullFields(t *testing.T) {
 	t.Run("every top-level field", func(t *testing.T) {
 		env := mustDecode(t, `{"refund_amount":null,"action_reason":null,"action":null,"refund":null,"plans":null,"charge":null,"subscription":null}`)
 		assert.Equal(t, envelope{}, *env)
-		c, s := objects(env.request(ActionCancel, Raw{}))
+		c, s := requestFor(env, ActionCancel, Raw{}).objects()
 		assert.Nil(t, c, "charge null is nil, for validation to refuse")
 		assert.Nil(t, s)
 	})
@@ -256,7 +256,7 @@ func TestUnknownFields(t *testing.T) {
 
 	// The unknown fields survive in the raw body the gateway receives.
 	raw := Raw{Body: []byte(body)}
-	r, ok := env.request(ActionRefund, raw).(*RefundRequest)
+	r, ok := requestFor(env, ActionRefund, raw).(*RefundRequest)
 	require.True(t, ok)
 	var kept map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(r.Raw.Body, &kept))

@@ -113,46 +113,32 @@ func (s *MemoryDuplicateStore) size() int {
 	return len(s.current) + len(s.previous)
 }
 
-// duplicateKey is the identity of an action for the duplicate guard. Amounts
-// are compared by value (12.3 and 12.30 are the same refund).
-func duplicateKey(action Action, req any) string {
-	parts := []string{string(action)}
-	add := func(kv ...string) { parts = append(parts, kv...) }
-	charge := func(c *Charge) {
-		if c != nil {
-			add("charge", c.ChargeID)
-		}
+// identity is what makes two webhooks the same action, as a list of parts.
+type identity struct {
+	parts []string
+}
+
+func (id *identity) add(parts ...string) { id.parts = append(id.parts, parts...) }
+
+func (id *identity) charge(c *Charge) {
+	if c != nil {
+		id.add("charge", c.ChargeID)
 	}
-	sub := func(s *Subscription) {
-		if s != nil {
-			add("subscription", s.SubscriptionID)
-		}
+}
+
+func (id *identity) subscription(s *Subscription) {
+	if s != nil {
+		id.add("subscription", s.SubscriptionID)
 	}
-	switch r := req.(type) {
-	case *RefundRequest:
-		charge(r.Charge)
-		add("amount", r.RefundAmount.Trim(0).String(), "reason", r.ActionReason)
-	case *CaptureRequest:
-		charge(r.Charge)
-	case *VoidRequest:
-		charge(r.Charge)
-	case *PaymentRequest:
-		charge(r.Charge)
-		add("amount", r.Charge.Amount.Trim(0).String())
-	case *CancelRequest:
-		sub(r.Subscription)
-		charge(r.Charge)
-		add("cancel", string(r.Action), "refund", string(r.Refund), "reason", r.ActionReason)
-	case *ReactivateRequest:
-		sub(r.Subscription)
-	case *EditPlansRequest:
-		sub(r.Subscription)
-		for _, p := range r.Plans {
-			add("plan", p.ProductID, "quantity", strconv.Itoa(p.Quantity))
-		}
-	}
+}
+
+// duplicateKey is the identity of an action for the duplicate guard: a
+// digest of the action and what its request says identifies it.
+func duplicateKey(action Action, req request) string {
+	id := identity{parts: []string{string(action)}}
+	req.identity(&id)
 	var buf []byte
-	for _, p := range parts {
+	for _, p := range id.parts {
 		// Length-prefixed, so no two different identities can collide.
 		buf = strconv.AppendInt(buf, int64(len(p)), 10)
 		buf = append(buf, ':')

@@ -127,7 +127,7 @@ func TestDuplicateKey(t *testing.T) {
 
 	type side struct {
 		action Action
-		req    any
+		req    request
 	}
 	tests := []struct {
 		name string

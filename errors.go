@@ -79,13 +79,27 @@ func configErrorf(setting, format string, args ...any) *ConfigError {
 }
 
 // requestError is a refusal the handler makes itself, before or after the
-// gateway: the status, the message for the agent, and the outcome to report.
+// gateway: its kind, the message for the agent, and the detail for the log.
 type requestError struct {
-	status  int
+	kind    refusal
 	message string
-	outcome Outcome
 	err     error // detail for the log; may be nil
 }
+
+// refusal is the kind of a refusal the handler makes; errorAnswer gives
+// each its status and outcome.
+type refusal uint8
+
+const (
+	refusedAuth      refusal = iota + 1 // a header or the Base Path did not match
+	refusedPath                         // no action at the path
+	refusedMethod                       // not a POST
+	refusedMalformed                    // the body could not be read or decoded
+	refusedTooLarge                     // the body is over the limit
+	refusedInvalid                      // the request failed validation
+	refusedDuplicate                    // an identical action just succeeded
+	refusedBusy                         // the locks or the stores could not be had
+)
 
 func (e *requestError) Error() string {
 	if e.err != nil {
@@ -115,7 +129,8 @@ func errorAnswer(action Action, err error) (int, string, Outcome) {
 	var ae *AgentError
 	switch {
 	case errors.As(err, &re):
-		return re.status, re.message, re.outcome
+		status, outcome := re.kind.answer()
+		return status, re.message, outcome
 	case errors.As(err, &ae):
 		return ae.status(), ae.Message, OutcomeRefused
 	case errors.Is(err, ErrNotSupported):
@@ -128,4 +143,26 @@ func errorAnswer(action Action, err error) (int, string, Outcome) {
 	default:
 		return http.StatusInternalServerError, msgInternal, OutcomeError
 	}
+}
+
+func (k refusal) answer() (int, Outcome) {
+	switch k {
+	case refusedAuth:
+		return http.StatusUnauthorized, OutcomeUnauthorized
+	case refusedPath:
+		return http.StatusNotFound, OutcomeNotFound
+	case refusedMethod:
+		return http.StatusMethodNotAllowed, OutcomeNotFound
+	case refusedMalformed:
+		return http.StatusBadRequest, OutcomeInvalid
+	case refusedTooLarge:
+		return http.StatusRequestEntityTooLarge, OutcomeInvalid
+	case refusedInvalid:
+		return http.StatusUnprocessableEntity, OutcomeInvalid
+	case refusedDuplicate:
+		return http.StatusConflict, OutcomeDuplicate
+	case refusedBusy:
+		return http.StatusServiceUnavailable, OutcomeBusy
+	}
+	return http.StatusInternalServerError, OutcomeError
 }

@@ -24,7 +24,7 @@ func TestFormRefundMatchesJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fromJSON, fromForm)
 
-	r, ok := fromForm.request(ActionRefund, Raw{}).(*RefundRequest)
+	r, ok := requestFor(fromForm, ActionRefund, Raw{}).(*RefundRequest)
 	require.True(t, ok)
 	assert.Equal(t, "12.34", r.RefundAmount.String())
 	assert.Equal(t, "x", r.ActionReason)
@@ -72,7 +72,7 @@ func TestFormPlans(t *testing.T) {
 		"&subscription[subscription_id]=sub_1&subscription[interval_count]=1&subscription[has_items]=0"
 	env, _, err := decodeBody(formContentType, []byte(form))
 	require.NoError(t, err)
-	r, ok := env.request(ActionEditPlans, Raw{}).(*EditPlansRequest)
+	r, ok := requestFor(env, ActionEditPlans, Raw{}).(*EditPlansRequest)
 	require.True(t, ok)
 	assert.Equal(t, []Plan{{ProductID: "p", Quantity: 2}, {ProductID: "q", Quantity: 3}}, r.Plans)
 	require.NotNil(t, r.Subscription)

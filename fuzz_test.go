@@ -113,7 +113,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		require.NotNil(t, env)
 		for _, action := range Actions() {
-			req := env.request(action, Raw{Body: body, Header: http.Header{}})
+			req := requestFor(env, action, Raw{Body: body, Header: http.Header{}})
 			require.NotNil(t, req, action)
 			// In the handler's order: the log line is annotated before the
 			// request is validated; the locks and the duplicate guard see only
@@ -169,7 +169,7 @@ func FuzzTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tpl string, payload []byte, actionIndex uint8) {
 		action := Actions()[int(actionIndex)%len(Actions())]
 		if tp, err := parseTemplate(tpl, known); err == nil {
-			fields := newPayloadFields(action, payload)
+			fields := newPayloadFields(definition(action).subject, payload)
 			rendered := tp.render(fields)
 			assert.LessOrEqual(t, tp.fixedLen(), len(tpl))
 			if tp.static() {

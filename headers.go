@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -143,7 +144,7 @@ func (r headerRule) matchAbsent(fields payloadFields) bool {
 func trimOWS(s string) string { return strings.Trim(s, " \t") }
 
 func unauthorized(detail string) error {
-	return &requestError{status: http.StatusUnauthorized, message: msgUnauthorized, outcome: OutcomeUnauthorized, err: errors.New(detail)}
+	return &requestError{kind: refusedAuth, message: msgUnauthorized, err: errors.New(detail)}
 }
 
 // staticHeadersMatch checks, before the body is read, so that an
@@ -213,8 +214,8 @@ func hasSuffixSecret(s, suffix string) bool {
 
 // templatesMatch checks the templated headers and the Base Path's
 // placeholders against the payload.
-func (h *Handler) templatesMatch(action Action, r *http.Request, body []byte) bool {
-	fields := newPayloadFields(action, body)
+func (h *Handler) templatesMatch(def *actionDef, r *http.Request, body []byte) bool {
+	fields := newPayloadFields(def.subject, body)
 	ok := true
 	for _, rule := range h.headers {
 		if !rule.static {
@@ -222,7 +223,7 @@ func (h *Handler) templatesMatch(action Action, r *http.Request, body []byte) bo
 		}
 	}
 	rctx := chi.RouteContext(r.Context())
-	for _, p := range h.routes[action].params {
+	for _, p := range h.routes[def.action].params {
 		got := ""
 		if rctx != nil {
 			got = rctx.URLParam(p.name)
@@ -232,4 +233,13 @@ func (h *Handler) templatesMatch(action Action, r *http.Request, body []byte) bo
 		ok = equalSecret(unescapePath(got), want) && present && ok
 	}
 	return ok
+}
+
+// unescapePath decodes a path segment, or returns it as sent when it is
+// not well-formed.
+func unescapePath(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
 }

@@ -1,7 +1,6 @@
 package chargedesk
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -74,44 +73,59 @@ func outcomeForStatus(status int) Outcome {
 	}
 }
 
-// requestState is what ServeHTTP learns about a webhook as it goes, shared
-// through the context between its layers.
-type requestState struct {
-	action  Action
-	outcome Outcome
-	log     *zerolog.Logger // the request's logger, once an action runs
-	rec     *statusRecorder // the answer's status, as ServeHTTP saw it
-}
-
-type stateKey struct{}
-
-func stateFrom(ctx context.Context) *requestState {
-	st, _ := ctx.Value(stateKey{}).(*requestState)
-	if st == nil {
-		return &requestState{}
-	}
-	return st
-}
-
-// statusRecorder remembers the status written through it.
-type statusRecorder struct {
+// exchange is the one wrapper of a webhook's ResponseWriter, put in place
+// by the route's endpoint: it records the answer's status and size, and
+// carries the webhook's logger and outcome between the action's handler and
+// the endpoint, through whatever middleware lies between them (which must
+// let it be reached through Unwrap, as http.ResponseController requires).
+type exchange struct {
 	http.ResponseWriter
-	status int
+	start   time.Time
+	log     *zerolog.Logger // the webhook's logger: its fields make the log line
+	status  int
+	bytes   int
+	outcome Outcome // set by respond; "" for an answer a middleware gave
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
+// exchangeOf finds the exchange w wraps, nil when a middleware hid it.
+func exchangeOf(w http.ResponseWriter) *exchange {
+	for {
+		switch v := w.(type) {
+		case *exchange:
+			return v
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return nil
+		}
 	}
-	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
+// requestLog is the webhook's logger; a disabled one when a middleware hid
+// the exchange.
+func requestLog(w http.ResponseWriter) *zerolog.Logger {
+	if x := exchangeOf(w); x != nil {
+		return x.log
 	}
-	return s.ResponseWriter.Write(b)
+	l := zerolog.Nop()
+	return &l
+}
+
+func (x *exchange) WriteHeader(code int) {
+	if x.status == 0 && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
+		x.status = code // an informational 1xx is not the answer
+	}
+	x.ResponseWriter.WriteHeader(code)
+}
+
+func (x *exchange) Write(b []byte) (int, error) {
+	if x.status == 0 {
+		x.status = http.StatusOK
+	}
+	n, err := x.ResponseWriter.Write(b)
+	x.bytes += n
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+func (x *exchange) Unwrap() http.ResponseWriter { return x.ResponseWriter }

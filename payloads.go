@@ -3,7 +3,11 @@ package chargedesk
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Charge is the charge object ChargeDesk sends with refund, capture, void,
@@ -374,7 +378,7 @@ type ReactivateRequest struct {
 // Subscription with Plans.
 type EditPlansRequest struct {
 	Raw          Raw           `json:"-"`
-	Plans        []Plan        `json:"plans" validate:"required,min=1,dive"`
+	Plans        []Plan        `json:"plans" validate:"required,min=1,max=1000,dive"`
 	Subscription *Subscription `json:"subscription" validate:"required"`
 }
 
@@ -385,90 +389,225 @@ type PaymentRequest struct {
 	Charge *Charge `json:"charge" validate:"required"`
 }
 
+// envelope holds every top-level field any webhook carries. Each request
+// type is filled from it, so one decoder serves every action and a new field
+// in one action cannot break another. Its scalar fields are the top-level
+// fields a placeholder may name.
+type envelope struct {
+	RefundAmount refundAmount  `json:"refund_amount"`
+	ActionReason flexString    `json:"action_reason"`
+	Action       flexString    `json:"action"`
+	Refund       flexString    `json:"refund"`
+	Plans        flexPlans     `json:"plans"`
+	Charge       *Charge       `json:"charge"`
+	Subscription *Subscription `json:"subscription"`
+}
+
+// request is what the handler asks of every action's request type; with
+// the action's entry in actionTable, it is all the handler knows of the
+// action.
+type request interface {
+	// fill sets the request from the decoded webhook.
+	fill(e *envelope, raw Raw)
+	// objects returns the charge and the subscription the action acts on,
+	// nil when it has none: each is locked while the Gateway works.
+	objects() (*Charge, *Subscription)
+	// identity adds what makes two webhooks the same action, for the
+	// duplicate guard: its objects' ids and whatever else it asks for.
+	identity(id *identity)
+	// check applies the rules beyond the validate tags: the money rules.
+	check() error
+	// logFields adds the action's own fields to the webhook's log line (the
+	// objects' ids are added for every action). It runs before validation,
+	// so a value is logged only once it is known to be one of its kind.
+	logFields(c zerolog.Context) zerolog.Context
+}
+
 // UnmarshalJSON implements [json.Unmarshaler] with the package's tolerant
 // decoding; unknown fields are ignored.
-func (r *RefundRequest) UnmarshalJSON(raw []byte) error {
-	env, err := unmarshalEnvelope(raw)
-	if err == nil {
-		*r = env.refund()
-	}
-	return err
-}
+func (r *RefundRequest) UnmarshalJSON(raw []byte) error { return unmarshalRequest(raw, r) }
 
 // UnmarshalJSON implements [json.Unmarshaler] like RefundRequest's.
-func (r *CaptureRequest) UnmarshalJSON(raw []byte) error {
-	env, err := unmarshalEnvelope(raw)
-	if err == nil {
-		*r = CaptureRequest{Charge: env.Charge}
-	}
-	return err
-}
+func (r *CaptureRequest) UnmarshalJSON(raw []byte) error { return unmarshalRequest(raw, r) }
 
 // UnmarshalJSON implements [json.Unmarshaler] like RefundRequest's.
-func (r *VoidRequest) UnmarshalJSON(raw []byte) error {
-	env, err := unmarshalEnvelope(raw)
-	if err == nil {
-		*r = VoidRequest{Charge: env.Charge}
-	}
-	return err
-}
+func (r *VoidRequest) UnmarshalJSON(raw []byte) error { return unmarshalRequest(raw, r) }
 
 // UnmarshalJSON implements [json.Unmarshaler] like RefundRequest's.
-func (r *CancelRequest) UnmarshalJSON(raw []byte) error {
-	env, err := unmarshalEnvelope(raw)
-	if err == nil {
-		*r = env.cancel()
-	}
-	return err
-}
+func (r *CancelRequest) UnmarshalJSON(raw []byte) error { return unmarshalRequest(raw, r) }
 
 // UnmarshalJSON implements [json.Unmarshaler] like RefundRequest's.
-func (r *ReactivateRequest) UnmarshalJSON(raw []byte) error {
-	env, err := unmarshalEnvelope(raw)
-	if err == nil {
-		*r = ReactivateRequest{Subscription: env.Subscription}
-	}
-	return err
-}
+func (r *ReactivateRequest) UnmarshalJSON(raw []byte) error { return unmarshalRequest(raw, r) }
 
 // UnmarshalJSON implements [json.Unmarshaler] like RefundRequest's.
-func (r *EditPlansRequest) UnmarshalJSON(raw []byte) error {
-	env, err := unmarshalEnvelope(raw)
-	if err == nil {
-		*r = EditPlansRequest{Plans: env.Plans, Subscription: env.Subscription}
-	}
-	return err
-}
+func (r *EditPlansRequest) UnmarshalJSON(raw []byte) error { return unmarshalRequest(raw, r) }
 
 // UnmarshalJSON implements [json.Unmarshaler] like RefundRequest's.
-func (r *PaymentRequest) UnmarshalJSON(raw []byte) error {
-	env, err := unmarshalEnvelope(raw)
-	if err == nil {
-		*r = PaymentRequest{Charge: env.Charge}
-	}
-	return err
-}
+func (r *PaymentRequest) UnmarshalJSON(raw []byte) error { return unmarshalRequest(raw, r) }
 
-func unmarshalEnvelope(raw []byte) (*envelope, error) {
+// unmarshalRequest is every request type's UnmarshalJSON: decode the
+// envelope, then fill the request from it, with Raw left empty.
+func unmarshalRequest(raw []byte, r request) error {
 	env := new(envelope)
 	if err := decodeObject(raw, env, "a webhook object"); err != nil {
-		return nil, err
+		return err
 	}
-	return env, nil
+	r.fill(env, Raw{})
+	return nil
 }
 
-func (e *envelope) refund() RefundRequest {
-	return RefundRequest{RefundAmount: e.RefundAmount.Amount, ActionReason: string(e.ActionReason), Charge: e.Charge,
-		phpFloat: e.RefundAmount.phpFloat}
+func (r *RefundRequest) fill(e *envelope, raw Raw) {
+	*r = RefundRequest{Raw: raw, RefundAmount: e.RefundAmount.Amount, ActionReason: string(e.ActionReason),
+		Charge: e.Charge, phpFloat: e.RefundAmount.phpFloat}
 }
 
-func (e *envelope) cancel() CancelRequest {
+func (r *CaptureRequest) fill(e *envelope, raw Raw) { *r = CaptureRequest{Raw: raw, Charge: e.Charge} }
+
+func (r *VoidRequest) fill(e *envelope, raw Raw) { *r = VoidRequest{Raw: raw, Charge: e.Charge} }
+
+func (r *CancelRequest) fill(e *envelope, raw Raw) {
 	mode := RefundMode(e.Refund)
 	if mode == "" {
 		mode = RefundNone
 	}
-	return CancelRequest{
-		Action: CancelAction(e.Action), Refund: mode, ActionReason: string(e.ActionReason),
-		Subscription: e.Subscription, Charge: e.Charge,
+	*r = CancelRequest{Raw: raw, Action: CancelAction(e.Action), Refund: mode,
+		ActionReason: string(e.ActionReason), Subscription: e.Subscription, Charge: e.Charge}
+}
+
+func (r *ReactivateRequest) fill(e *envelope, raw Raw) {
+	*r = ReactivateRequest{Raw: raw, Subscription: e.Subscription}
+}
+
+func (r *EditPlansRequest) fill(e *envelope, raw Raw) {
+	*r = EditPlansRequest{Raw: raw, Plans: e.Plans, Subscription: e.Subscription}
+}
+
+func (r *PaymentRequest) fill(e *envelope, raw Raw) { *r = PaymentRequest{Raw: raw, Charge: e.Charge} }
+
+func (r *RefundRequest) objects() (*Charge, *Subscription)     { return r.Charge, nil }
+func (r *CaptureRequest) objects() (*Charge, *Subscription)    { return r.Charge, nil }
+func (r *VoidRequest) objects() (*Charge, *Subscription)       { return r.Charge, nil }
+func (r *CancelRequest) objects() (*Charge, *Subscription)     { return r.Charge, r.Subscription }
+func (r *ReactivateRequest) objects() (*Charge, *Subscription) { return nil, r.Subscription }
+func (r *EditPlansRequest) objects() (*Charge, *Subscription)  { return nil, r.Subscription }
+func (r *PaymentRequest) objects() (*Charge, *Subscription)    { return r.Charge, nil }
+
+// Amounts are compared by value: 12.3 and 12.30 are the same refund.
+func (r *RefundRequest) identity(id *identity) {
+	id.charge(r.Charge)
+	id.add("amount", r.RefundAmount.Trim(0).String(), "reason", r.ActionReason)
+}
+
+func (r *CaptureRequest) identity(id *identity) { id.charge(r.Charge) }
+
+func (r *VoidRequest) identity(id *identity) { id.charge(r.Charge) }
+
+func (r *CancelRequest) identity(id *identity) {
+	id.subscription(r.Subscription)
+	id.charge(r.Charge)
+	id.add("cancel", string(r.Action), "refund", string(r.Refund), "reason", r.ActionReason)
+}
+
+func (r *ReactivateRequest) identity(id *identity) { id.subscription(r.Subscription) }
+
+func (r *EditPlansRequest) identity(id *identity) {
+	id.subscription(r.Subscription)
+	for _, p := range r.Plans {
+		id.add("plan", p.ProductID, "quantity", strconv.Itoa(p.Quantity))
 	}
+}
+
+func (r *PaymentRequest) identity(id *identity) {
+	id.charge(r.Charge)
+	id.add("amount", r.Charge.Amount.Trim(0).String())
+}
+
+// msgRefundTooLarge is ChargeDesk's own wording for this refusal.
+const msgRefundTooLarge = "Refund amount was greater than amount remaining on charge."
+
+// check applies the rules of a refund: more than zero, no finer than the
+// currency, and no more than what remains on the charge.
+func (r *RefundRequest) check() error {
+	if err := checkCharge("charge", r.Charge); err != nil {
+		return err
+	}
+	if !r.RefundAmount.IsPos() {
+		return invalid("refund_amount must be more than 0, not %s.", r.RefundAmount)
+	}
+	scale, _ := currencyScale(r.Charge.Currency)
+	if err := checkScale(r.RefundAmount, scale, r.Charge.Currency); err != nil {
+		return invalid("refund_amount %s.", err)
+	}
+	remaining, err := r.Charge.Amount.Sub(r.Charge.AmountRefunded)
+	if err != nil || r.RefundAmount.Cmp(remaining.Decimal) > 0 {
+		return invalid(msgRefundTooLarge)
+	}
+	return nil
+}
+
+func (r *CaptureRequest) check() error { return checkCharge("charge", r.Charge) }
+
+func (r *VoidRequest) check() error { return checkCharge("charge", r.Charge) }
+
+func (r *CancelRequest) check() error {
+	if err := checkSubscription("subscription", r.Subscription); err != nil {
+		return err
+	}
+	return checkCharge("charge", r.Charge)
+}
+
+func (r *ReactivateRequest) check() error { return checkSubscription("subscription", r.Subscription) }
+
+func (r *EditPlansRequest) check() error { return checkSubscription("subscription", r.Subscription) }
+
+func (r *PaymentRequest) check() error { return checkCharge("charge", r.Charge) }
+
+func (r *RefundRequest) logFields(c zerolog.Context) zerolog.Context {
+	c = amountField(c, r.RefundAmount, r.Charge)
+	if r.phpFloat {
+		c = c.Bool("refund_amount_php_float", true)
+	}
+	return c
+}
+
+func (r *CaptureRequest) logFields(c zerolog.Context) zerolog.Context {
+	if r.Charge == nil {
+		return c
+	}
+	return amountField(c, r.Charge.Amount, r.Charge)
+}
+
+func (r *VoidRequest) logFields(c zerolog.Context) zerolog.Context { return c }
+
+// The reason is free text, often with a customer's details in it: it is
+// never logged.
+func (r *CancelRequest) logFields(c zerolog.Context) zerolog.Context {
+	if r.Action.valid() {
+		c = c.Str("cancel_action", string(r.Action))
+	}
+	if r.Refund.valid() {
+		c = c.Str("refund", string(r.Refund))
+	}
+	return c
+}
+
+func (r *ReactivateRequest) logFields(c zerolog.Context) zerolog.Context { return c }
+
+func (r *EditPlansRequest) logFields(c zerolog.Context) zerolog.Context { return c }
+
+func (r *PaymentRequest) logFields(c zerolog.Context) zerolog.Context {
+	if r.Charge == nil {
+		return c
+	}
+	return amountField(c, r.Charge.Amount, r.Charge)
+}
+
+// amountField logs an amount, with the charge's currency once it is known
+// to be one.
+func amountField(c zerolog.Context, a Amount, charge *Charge) zerolog.Context {
+	c = c.Str("amount", a.String())
+	if charge != nil && validCurrency(charge.Currency) {
+		c = c.Str("currency", strings.ToUpper(charge.Currency))
+	}
+	return c
 }

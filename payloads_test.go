@@ -146,7 +146,7 @@ func TestRefundExample(t *testing.T) {
 		env, err := decodeEnvelope(body)
 		require.NoError(t, err)
 		raw := Raw{Body: body}
-		r, ok := env.request(ActionRefund, raw).(*RefundRequest)
+		r, ok := requestFor(env, ActionRefund, raw).(*RefundRequest)
 		require.True(t, ok)
 		check(t, r)
 		assert.Equal(t, body, r.Raw.Body)
@@ -185,7 +185,7 @@ func TestChargeOnlyExamples(t *testing.T) {
 			env, err := decodeEnvelope(body)
 			require.NoError(t, err)
 			var viaEnvelope *Charge
-			switch r := env.request(tt.action, Raw{}).(type) {
+			switch r := requestFor(env, tt.action, Raw{}).(type) {
 			case *CaptureRequest:
 				viaEnvelope = r.Charge
 			case *VoidRequest:
@@ -220,7 +220,7 @@ func TestCancelExample(t *testing.T) {
 	t.Run("envelope", func(t *testing.T) {
 		env, err := decodeEnvelope(body)
 		require.NoError(t, err)
-		r, ok := env.request(ActionCancel, Raw{}).(*CancelRequest)
+		r, ok := requestFor(env, ActionCancel, Raw{}).(*CancelRequest)
 		require.True(t, ok)
 		check(t, r)
 	})
@@ -244,7 +244,7 @@ func TestReactivateExample(t *testing.T) {
 
 	env, err := decodeEnvelope(body)
 	require.NoError(t, err)
-	viaEnvelope, ok := env.request(ActionReactivate, Raw{}).(*ReactivateRequest)
+	viaEnvelope, ok := requestFor(env, ActionReactivate, Raw{}).(*ReactivateRequest)
 	require.True(t, ok)
 	assert.Equal(t, r.Subscription, viaEnvelope.Subscription)
 }
@@ -258,7 +258,7 @@ func TestEditPlansExample(t *testing.T) {
 
 	env, err := decodeEnvelope(body)
 	require.NoError(t, err)
-	viaEnvelope, ok := env.request(ActionEditPlans, Raw{}).(*EditPlansRequest)
+	viaEnvelope, ok := requestFor(env, ActionEditPlans, Raw{}).(*EditPlansRequest)
 	require.True(t, ok)
 	assert.Equal(t, r.Plans, viaEnvelope.Plans)
 	assert.Equal(t, r.Subscription, viaEnvelope.Subscription)
@@ -279,7 +279,7 @@ func TestEnvelopeRequestTypes(t *testing.T) {
 		t.Run(string(action), func(t *testing.T) {
 			env, err := decodeEnvelope(payloadFixture(t, action))
 			require.NoError(t, err)
-			assert.IsType(t, want[action], env.request(action, Raw{}))
+			assert.IsType(t, want[action], requestFor(env, action, Raw{}))
 		})
 	}
 }
@@ -359,7 +359,7 @@ func TestRequestsWithoutObjects(t *testing.T) {
 		t.Run(string(action), func(t *testing.T) {
 			env, err := decodeEnvelope([]byte(`{}`))
 			require.NoError(t, err)
-			c, s := objects(env.request(action, Raw{}))
+			c, s := requestFor(env, action, Raw{}).objects()
 			assert.Nil(t, c)
 			assert.Nil(t, s)
 		})

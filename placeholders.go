@@ -123,7 +123,7 @@ type payloadFields struct {
 	levels []map[string]json.RawMessage
 }
 
-func newPayloadFields(action Action, body []byte) payloadFields {
+func newPayloadFields(main subject, body []byte) payloadFields {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil {
 		return payloadFields{}
@@ -132,8 +132,7 @@ func newPayloadFields(action Action, body []byte) payloadFields {
 	_ = json.Unmarshal(top["charge"], &charge)
 	_ = json.Unmarshal(top["subscription"], &sub)
 	first, second := charge, sub
-	switch action {
-	case ActionCancel, ActionReactivate, ActionEditPlans:
+	if main == subjectSubscription {
 		first, second = sub, charge
 	}
 	return payloadFields{levels: []map[string]json.RawMessage{top, first, second}}
@@ -176,7 +175,7 @@ func FillPlaceholders(action Action, body []byte, text string, escape func(strin
 	if escape == nil {
 		escape = func(s string) string { return s }
 	}
-	fields := newPayloadFields(action, body)
+	fields := newPayloadFields(definition(action).subject, body)
 	var b strings.Builder
 	for i := 0; i < len(text); {
 		if text[i] == '{' {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 
@@ -33,9 +32,13 @@ func newValidator() *validator.Validate {
 // in any request type or the objects they hold. The validator visits only
 // those: it would otherwise box every one of a charge's 55 fields through
 // reflect.Value.Interface to look for a Valuer, at an allocation each.
-var ruledFields = fieldsWithRules(reflect.TypeFor[RefundRequest](), reflect.TypeFor[CaptureRequest](),
-	reflect.TypeFor[VoidRequest](), reflect.TypeFor[CancelRequest](), reflect.TypeFor[ReactivateRequest](),
-	reflect.TypeFor[EditPlansRequest](), reflect.TypeFor[PaymentRequest]())
+var ruledFields = func() map[string]bool {
+	var types []reflect.Type
+	for _, def := range actionTable {
+		types = append(types, reflect.TypeOf(def.newRequest()))
+	}
+	return fieldsWithRules(types...)
+}()
 
 func fieldsWithRules(types ...reflect.Type) map[string]bool {
 	names := map[string]bool{}
@@ -79,7 +82,7 @@ func validCurrency(code string) bool {
 
 // invalid returns the 422 refusal with msg for the agent.
 func invalid(format string, args ...any) error {
-	return &requestError{status: http.StatusUnprocessableEntity, message: fmt.Sprintf(format, args...), outcome: OutcomeInvalid}
+	return &requestError{kind: refusedInvalid, message: fmt.Sprintf(format, args...)}
 }
 
 // validateStruct runs the tag rules and words the first failure for the
@@ -105,6 +108,9 @@ func validateStruct(v *validator.Validate, req any) error {
 		return invalid("%s is required when %s.", name, describeUnless(fe.Param()))
 	case "oneof":
 		return invalid("%s must be one of %s.", name, strings.ReplaceAll(fe.Param(), " ", ", "))
+	case "max":
+		// Only a list has a max rule: EditPlansRequest.Plans.
+		return invalid("%s lists %d %s; at most %s are accepted.", name, reflect.ValueOf(fe.Value()).Len(), name, fe.Param())
 	case "min":
 		if fe.Kind() == reflect.Slice {
 			if fe.Param() == "1" {
@@ -180,59 +186,15 @@ func checkPayloadAmount(field string, a Amount, scale int32, currency string) er
 }
 
 // MaxPlans is the most plans an edit plans webhook may list; more is
-// refused with 422 rather than validated entry by entry.
+// refused with 422 rather than validated entry by entry (the tag on
+// EditPlansRequest.Plans says so too).
 const MaxPlans = 1000
 
-// msgRefundTooLarge is ChargeDesk's own wording for this refusal.
-const msgRefundTooLarge = "Refund amount was greater than amount remaining on charge."
-
-// checkRefund applies the rules of a refund: more than zero, no finer than
-// the currency, and no more than what remains on the charge.
-func checkRefund(r *RefundRequest) error {
-	if err := checkCharge("charge", r.Charge); err != nil {
-		return err
-	}
-	if !r.RefundAmount.IsPos() {
-		return invalid("refund_amount must be more than 0, not %s.", r.RefundAmount)
-	}
-	scale, _ := currencyScale(r.Charge.Currency)
-	if err := checkScale(r.RefundAmount, scale, r.Charge.Currency); err != nil {
-		return invalid("refund_amount %s.", err)
-	}
-	remaining, err := r.Charge.Amount.Sub(r.Charge.AmountRefunded)
-	if err != nil || r.RefundAmount.Cmp(remaining.Decimal) > 0 {
-		return invalid(msgRefundTooLarge)
-	}
-	return nil
-}
-
-// validateRequest checks a decoded request of any action.
-func validateRequest(v *validator.Validate, req any) error {
-	if r, ok := req.(*EditPlansRequest); ok && len(r.Plans) > MaxPlans {
-		// Checked first: the validator would build an error for every entry.
-		return invalid("plans lists %d plans; at most %d are accepted.", len(r.Plans), MaxPlans)
-	}
+// validateRequest checks a decoded request of any action: its tags, then
+// its own rules.
+func validateRequest(v *validator.Validate, req request) error {
 	if err := validateStruct(v, req); err != nil {
 		return err
 	}
-	switch r := req.(type) {
-	case *RefundRequest:
-		return checkRefund(r)
-	case *CaptureRequest:
-		return checkCharge("charge", r.Charge)
-	case *VoidRequest:
-		return checkCharge("charge", r.Charge)
-	case *PaymentRequest:
-		return checkCharge("charge", r.Charge)
-	case *CancelRequest:
-		if err := checkSubscription("subscription", r.Subscription); err != nil {
-			return err
-		}
-		return checkCharge("charge", r.Charge)
-	case *ReactivateRequest:
-		return checkSubscription("subscription", r.Subscription)
-	case *EditPlansRequest:
-		return checkSubscription("subscription", r.Subscription)
-	}
-	return nil
+	return req.check()
 }

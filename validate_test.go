@@ -15,7 +15,7 @@ func exampleRequest[T any](t *testing.T, action Action) *T {
 	t.Helper()
 	env, err := decodeEnvelope(payloadFixture(t, action))
 	require.NoError(t, err)
-	req, ok := env.request(action, Raw{}).(*T)
+	req, ok := any(requestFor(env, action, Raw{})).(*T)
 	require.True(t, ok, "request type of %s", action)
 	return req
 }
@@ -27,10 +27,9 @@ func requireInvalid(t *testing.T, err error) string {
 	require.Error(t, err)
 	var re *requestError
 	require.ErrorAs(t, err, &re)
-	assert.Equal(t, http.StatusUnprocessableEntity, re.status)
-	assert.Equal(t, OutcomeInvalid, re.outcome)
-	status, msg, _ := errorAnswer(ActionRefund, err)
+	status, msg, outcome := errorAnswer(ActionRefund, err)
 	assert.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Equal(t, OutcomeInvalid, outcome)
 	assert.Equal(t, re.message, msg)
 	return msg
 }
@@ -41,7 +40,7 @@ func TestValidateExamples(t *testing.T) {
 		t.Run(string(action), func(t *testing.T) {
 			env, err := decodeEnvelope(payloadFixture(t, action))
 			require.NoError(t, err)
-			assert.NoError(t, validateRequest(v, env.request(action, Raw{})))
+			assert.NoError(t, validateRequest(v, requestFor(env, action, Raw{})))
 		})
 	}
 }
@@ -156,18 +155,18 @@ func TestValidateCharge(t *testing.T) {
 	}
 	requests := []struct {
 		action Action
-		charge func(t *testing.T) (any, *Charge)
+		charge func(t *testing.T) (request, *Charge)
 	}{
-		{ActionCapture, func(t *testing.T) (any, *Charge) {
+		{ActionCapture, func(t *testing.T) (request, *Charge) {
 			r := exampleRequest[CaptureRequest](t, ActionCapture)
 			return r, r.Charge
 		}},
-		{ActionVoid, func(t *testing.T) (any, *Charge) { r := exampleRequest[VoidRequest](t, ActionVoid); return r, r.Charge }},
-		{ActionRequestPayment, func(t *testing.T) (any, *Charge) {
+		{ActionVoid, func(t *testing.T) (request, *Charge) { r := exampleRequest[VoidRequest](t, ActionVoid); return r, r.Charge }},
+		{ActionRequestPayment, func(t *testing.T) (request, *Charge) {
 			r := exampleRequest[PaymentRequest](t, ActionRequestPayment)
 			return r, r.Charge
 		}},
-		{ActionCancel, func(t *testing.T) (any, *Charge) {
+		{ActionCancel, func(t *testing.T) (request, *Charge) {
 			r := exampleRequest[CancelRequest](t, ActionCancel)
 			return r, r.Charge
 		}},
@@ -215,7 +214,7 @@ func TestValidateMissingObjects(t *testing.T) {
 			for _, body := range []string{`{"action":"cancel"}`, `{"charge":null,"subscription":null,"action":"cancel","refund_amount":"1.00"}`} {
 				env, err := decodeEnvelope([]byte(body))
 				require.NoError(t, err)
-				assert.Contains(t, requireInvalid(t, validateRequest(v, env.request(tt.action, Raw{}))), tt.want, body)
+				assert.Contains(t, requireInvalid(t, validateRequest(v, requestFor(env, tt.action, Raw{}))), tt.want, body)
 			}
 		})
 	}
@@ -227,8 +226,8 @@ func TestValidateMissingObjects(t *testing.T) {
 	t.Run("empty objects", func(t *testing.T) {
 		env, err := decodeEnvelope([]byte(`{"charge":[],"subscription":{}}`))
 		require.NoError(t, err)
-		assert.Contains(t, requireInvalid(t, validateRequest(v, env.request(ActionCapture, Raw{}))), "charge.charge_id is required")
-		assert.Contains(t, requireInvalid(t, validateRequest(v, env.request(ActionReactivate, Raw{}))), "subscription.subscription_id is required")
+		assert.Contains(t, requireInvalid(t, validateRequest(v, requestFor(env, ActionCapture, Raw{}))), "charge.charge_id is required")
+		assert.Contains(t, requireInvalid(t, validateRequest(v, requestFor(env, ActionReactivate, Raw{}))), "subscription.subscription_id is required")
 	})
 }
 
@@ -285,7 +284,7 @@ func TestValidateCancel(t *testing.T) {
 	t.Run("partial refund without a charge, decoded", func(t *testing.T) {
 		env, err := decodeEnvelope([]byte(`{"action":"cancel-immediately","refund":"partial","subscription":{"subscription_id":"sub_1"}}`))
 		require.NoError(t, err)
-		msg := requireInvalid(t, validateRequest(v, env.request(ActionCancel, Raw{})))
+		msg := requireInvalid(t, validateRequest(v, requestFor(env, ActionCancel, Raw{})))
 		assert.Contains(t, msg, "charge is required")
 		assert.Contains(t, msg, "refund")
 	})
@@ -332,7 +331,7 @@ func TestValidateEditPlans(t *testing.T) {
 		} {
 			env, err := decodeEnvelope([]byte(body))
 			require.NoError(t, err, body)
-			assert.Contains(t, requireInvalid(t, validateRequest(v, env.request(ActionEditPlans, Raw{}))), want, body)
+			assert.Contains(t, requireInvalid(t, validateRequest(v, requestFor(env, ActionEditPlans, Raw{}))), want, body)
 		}
 	})
 }
@@ -351,7 +350,7 @@ func TestValidateReactivate(t *testing.T) {
 func TestValidateStructMessagesUseJSONNames(t *testing.T) {
 	v := newValidator()
 	// No message names a Go field.
-	for _, req := range []any{
+	for _, req := range []request{
 		&RefundRequest{},
 		&CaptureRequest{Charge: &Charge{}},
 		&CancelRequest{Action: "x", Refund: RefundNone, Subscription: &Subscription{SubscriptionID: "s"}},

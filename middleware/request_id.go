@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+
+	"github.com/rs/zerolog"
 )
 
 // RequestIDHeader is the header RequestID reads an incoming request id from
@@ -19,7 +21,8 @@ type requestIDKey struct{}
 
 // RequestID gives every request an id, stores it in the request context (read
 // it with GetRequestID) and sets it as the RequestIDHeader response header
-// before calling next.
+// before calling next. When the context holds a zerolog logger (the
+// ChargeDesk handler's, for one), the id joins its fields as request_id.
 //
 // An incoming RequestIDHeader is kept when it is 1 to 128 characters of
 // [A-Za-z0-9._:-]. A missing, empty, too long or otherwise malformed one is
@@ -33,6 +36,10 @@ func RequestID(next http.Handler) http.Handler {
 		}
 		w.Header().Set(RequestIDHeader, id)
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		if l := zerolog.Ctx(ctx); l != zerolog.Ctx(context.Background()) {
+			// Not zerolog's process-wide default, which must not be changed.
+			l.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("request_id", id) })
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -5,123 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/chargedesk/chargedesk-go/internal/safe"
 	"github.com/rs/zerolog"
 )
-
-// request builds the action's request type from the decoded envelope.
-func (e *envelope) request(action Action, raw Raw) any {
-	switch action {
-	case ActionRefund:
-		r := e.refund()
-		r.Raw = raw
-		return &r
-	case ActionCapture:
-		return &CaptureRequest{Raw: raw, Charge: e.Charge}
-	case ActionVoid:
-		return &VoidRequest{Raw: raw, Charge: e.Charge}
-	case ActionCancel:
-		r := e.cancel()
-		r.Raw = raw
-		return &r
-	case ActionReactivate:
-		return &ReactivateRequest{Raw: raw, Subscription: e.Subscription}
-	case ActionEditPlans:
-		return &EditPlansRequest{Raw: raw, Plans: e.Plans, Subscription: e.Subscription}
-	case ActionRequestPayment:
-		return &PaymentRequest{Raw: raw, Charge: e.Charge}
-	}
-	return nil // unreachable: routes exist only for the actions above
-}
-
-// objects returns the charge and subscription a request acts on.
-func objects(req any) (*Charge, *Subscription) {
-	switch r := req.(type) {
-	case *RefundRequest:
-		return r.Charge, nil
-	case *CaptureRequest:
-		return r.Charge, nil
-	case *VoidRequest:
-		return r.Charge, nil
-	case *PaymentRequest:
-		return r.Charge, nil
-	case *CancelRequest:
-		return r.Charge, r.Subscription
-	case *ReactivateRequest:
-		return nil, r.Subscription
-	case *EditPlansRequest:
-		return nil, r.Subscription
-	}
-	return nil, nil
-}
-
-// lockKeys names the locks an action holds: one per object it acts on.
-func lockKeys(req any) []string {
-	charge, sub := objects(req)
-	var keys []string
-	if charge != nil {
-		keys = append(keys, "charge:"+charge.ChargeID)
-	}
-	if sub != nil {
-		keys = append(keys, "subscription:"+sub.SubscriptionID)
-	}
-	return keys
-}
-
-// annotate adds what identifies the webhook to the request's log line:
-// object ids, the amount, and the action's mode. It runs before validation,
-// so a value is logged only once it is known to be one of its kind (a
-// currency code, a cancel mode); the agent's reason is free text, often
-// with a customer's details in it, and is never logged.
-func annotate(log *zerolog.Logger, req any) {
-	charge, sub := objects(req)
-	log.UpdateContext(func(c zerolog.Context) zerolog.Context {
-		if charge != nil {
-			c = c.Str("charge_id", charge.ChargeID)
-			if charge.CustomerID != "" {
-				c = c.Str("customer_id", charge.CustomerID)
-			}
-		}
-		if sub != nil {
-			c = c.Str("subscription_id", sub.SubscriptionID)
-			if charge == nil && sub.CustomerID != "" {
-				c = c.Str("customer_id", sub.CustomerID)
-			}
-		}
-		currency := func(c zerolog.Context) zerolog.Context {
-			if charge != nil && validCurrency(charge.Currency) {
-				c = c.Str("currency", strings.ToUpper(charge.Currency))
-			}
-			return c
-		}
-		switch r := req.(type) {
-		case *RefundRequest:
-			c = currency(c.Str("amount", r.RefundAmount.String()))
-			if r.phpFloat {
-				c = c.Bool("refund_amount_php_float", true)
-			}
-		case *CancelRequest:
-			if r.Action.valid() {
-				c = c.Str("cancel_action", string(r.Action))
-			}
-			if r.Refund.valid() {
-				c = c.Str("refund", string(r.Refund))
-			}
-		case *CaptureRequest, *PaymentRequest:
-			if charge != nil {
-				c = currency(c.Str("amount", charge.Amount.String()))
-			}
-		}
-		return c
-	})
-}
 
 // outcome is what a gateway call produced.
 type outcome struct {
@@ -142,8 +33,8 @@ func (p *gatewayPanic) Error() string { return "gateway panicked: " + safe.Descr
 // and records the duplicate key, so that a call that outlives the deadline
 // still holds its objects until it returns, and its late outcome is logged
 // for an operator to reconcile.
-func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKey string, unlock func(), lost []<-chan struct{}) (any, error) {
-	log := stateFrom(ctx).log
+func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, dupKey string, log *zerolog.Logger, unlock func(), lost []<-chan struct{}) (any, error) {
+	action := def.action
 	gl := log.With().Logger() // the gateway's own copy: it may outlive this request
 	idemKey := "chargedesk-" + dupKey[:40]
 	gctx := context.WithValue(gl.WithContext(ctx), idempotencyKey{}, idemKey)
@@ -156,7 +47,7 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 			*log = *stored
 		}
 	}
-	charge, sub := objects(req)
+	charge, sub := req.objects()
 
 	// state settles who reports the outcome: whichever of the gateway's
 	// goroutine (finished) and the waiting caller (abandoned) moves it first.
@@ -186,7 +77,7 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 			}
 			logLate(stored, action, out)
 		}()
-		answer, err := h.invoke(gctx, action, req)
+		answer, err := def.call(gctx, h.gateway, req)
 		if err == nil {
 			// Success counts as done: parts of the answer ChargeDesk cannot
 			// use are dropped, never the action.
@@ -230,14 +121,17 @@ func (h *Handler) callGateway(ctx context.Context, action Action, req any, dupKe
 	}
 }
 
-// gatewayOutcome returns the gateway's outcome to the caller, logging a
-// panic with its stack; http.ErrAbortHandler is panicked again, for net/http.
+// gatewayOutcome returns the gateway's outcome to the caller, adding a
+// panic's stack to the log line; http.ErrAbortHandler is panicked again,
+// for net/http.
 func (h *Handler) gatewayOutcome(log *zerolog.Logger, out outcome) (any, error) {
 	if p, ok := out.err.(*gatewayPanic); ok {
 		if p.value == http.ErrAbortHandler {
 			panic(http.ErrAbortHandler)
 		}
-		log.Error().Str("panic", safe.Describe(p.value)).Str("stack", string(p.stack)).Msg("panic in gateway")
+		log.UpdateContext(func(c zerolog.Context) zerolog.Context {
+			return c.Str("panic", safe.Describe(p.value)).Str("stack", string(p.stack))
+		})
 	}
 	return out.answer, out.err
 }
@@ -257,58 +151,6 @@ func logLate(log *zerolog.Logger, action Action, out outcome) {
 		ev = ev.Str("late_outcome", string(OutcomeSuccess)).Interface("late_answer", answerShape(out.answer))
 	}
 	ev.Msg("gateway finished after the agent was told the outcome is unknown; reconcile this action")
-}
-
-// invoke calls the gateway method of action.
-func (h *Handler) invoke(ctx context.Context, action Action, req any) (any, error) {
-	var (
-		resp any
-		err  error
-	)
-	switch r := req.(type) {
-	case *RefundRequest:
-		resp, err = nilIfNil(h.gateway.Refund(ctx, r))
-	case *CaptureRequest:
-		resp, err = nilIfNil(h.gateway.Capture(ctx, r))
-	case *VoidRequest:
-		resp, err = nilIfNil(h.gateway.Void(ctx, r))
-	case *CancelRequest:
-		resp, err = nilIfNil(h.gateway.Cancel(ctx, r))
-	case *ReactivateRequest:
-		resp, err = nilIfNil(h.gateway.Reactivate(ctx, r))
-	case *EditPlansRequest:
-		resp, err = nilIfNil(h.gateway.EditPlans(ctx, r))
-	case *PaymentRequest:
-		p, perr := h.gateway.RequestPayment(ctx, r)
-		if perr != nil {
-			return nil, perr
-		}
-		if p == nil {
-			return (*PaymentResponse)(nil), nil
-		}
-		return p, nil
-	default:
-		return nil, fmt.Errorf("chargedesk: no gateway method for %s", action)
-	}
-	return resp, err
-}
-
-// nilIfNil turns a nil *Response into the empty answer {}.
-func nilIfNil(r *Response, err error) (any, error) {
-	if err != nil {
-		return nil, err
-	}
-	if r == nil {
-		return struct{}{}, nil
-	}
-	return r, nil
-}
-
-func unescapePath(s string) string {
-	if u, err := url.PathUnescape(s); err == nil {
-		return u
-	}
-	return s
 }
 
 // answerShape is what a late answer changed, for the log: statuses,

@@ -1,0 +1,330 @@
+package chargedesk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/chargedesk/chargedesk-go/internal/safe"
+)
+
+// This file is a webhook's way through the handler, top to bottom:
+// endpoint (around the middleware: the log line, Observe, panics), then
+// serveAction and process (headers, body, decoding, validation, locks,
+// duplicates), then callGateway (gateway.go), then respond.
+
+// endpoint returns the handler of one route: the middleware stack around
+// serve, and around both what every webhook gets whatever answered it (the
+// action's handler or a middleware): the request's logger, the one log line,
+// the Event for Observe, and a last resort against panics.
+func (h *Handler) endpoint(action Action, stack []func(http.Handler) http.Handler, serve http.Handler) http.HandlerFunc {
+	next := serve
+	for i := len(stack) - 1; i >= 0; i-- {
+		next = stack[i](next)
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		x := &exchange{ResponseWriter: w, start: time.Now()}
+		lc := h.logger.With()
+		if action != "" {
+			lc = lc.Str("action", string(action))
+		}
+		l := lc.Logger()
+		ctx := l.WithContext(r.Context())
+		x.log = zerolog.Ctx(ctx)
+		if x.log == zerolog.Ctx(context.Background()) {
+			// A disabled logger, which zerolog does not store: never mutate
+			// zerolog's process-wide default in its place.
+			x.log = &l
+		}
+		defer h.finish(x, r, action)
+		next.ServeHTTP(x, r.WithContext(ctx))
+	}
+}
+
+// finish ends every webhook: it recovers a panic (the agent still gets a
+// JSON 500 unless an answer was sent; http.ErrAbortHandler is panicked again
+// for net/http once reported), writes the webhook's one log line and
+// reports the Event.
+func (h *Handler) finish(x *exchange, r *http.Request, action Action) {
+	v := recover()
+	if v != nil {
+		stack := string(debug.Stack())
+		x.outcome = OutcomeError
+		x.log.UpdateContext(func(c zerolog.Context) zerolog.Context {
+			return c.Str("panic", safe.Describe(v)).Str("stack", stack)
+		})
+		if v != http.ErrAbortHandler && x.status == 0 {
+			writeAnswer(x, http.StatusInternalServerError, errorBody(msgInternal))
+		}
+	}
+	status := x.status
+	if status == 0 {
+		status = http.StatusOK
+		if v != nil { // aborted before anything was sent
+			status = http.StatusInternalServerError
+		}
+	}
+	outcome := x.outcome
+	if outcome == "" { // answered by a middleware
+		outcome = outcomeForStatus(status)
+	}
+	duration := time.Since(x.start)
+	x.log.WithLevel(levelFor(status)).Str("outcome", string(outcome)).
+		Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).Int("bytes", x.bytes).
+		Dur("duration", duration).Msg("webhook")
+	if h.observe != nil {
+		h.observe(Event{Action: action, Outcome: outcome, Status: status, Duration: duration})
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+}
+
+func levelFor(status int) zerolog.Level {
+	switch {
+	case status >= 500:
+		return zerolog.ErrorLevel
+	case status >= 400:
+		return zerolog.WarnLevel
+	}
+	return zerolog.InfoLevel
+}
+
+// serveAction returns the handler of one action, below the middleware.
+func (h *Handler) serveAction(def *actionDef) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		log := requestLog(w)
+		// Deadline for the whole action, lock waits included; the gateway's
+		// context does not end when ChargeDesk disconnects.
+		ctx, cancel := h.deadline(context.WithoutCancel(r.Context()))
+		defer cancel()
+		answer, err := h.process(ctx, def, r, log)
+		respond(w, log, def.action, answer, err)
+	}
+}
+
+// refuse returns the handler of a route that only refuses: no action at the
+// path, or not with that method.
+func (h *Handler) refuse(base string) (notFound, notAllowed http.HandlerFunc) {
+	notFound = func(w http.ResponseWriter, r *http.Request) {
+		// The log says what came and what was expected: the common cause is
+		// a Base Path that differs from the mount, or http.StripPrefix.
+		respond(w, requestLog(w), "", nil, &requestError{kind: refusedPath, message: msgNotFound,
+			err: fmt.Errorf("no action at the path %q: the Base Path is %q and the action paths are below it; mount the handler so that it sees the full request path (chi Mount or Route, or a ServeMux pattern, not http.StripPrefix)",
+				truncate([]byte(r.URL.Path), 200), base)})
+	}
+	notAllowed = func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		respond(w, requestLog(w), "", nil, &requestError{kind: refusedMethod, message: msgMethod})
+	}
+	return notFound, notAllowed
+}
+
+func (h *Handler) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if h.timeout < 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, h.timeout)
+}
+
+// process runs a webhook through authentication, decoding, validation, the
+// locks, the duplicate guard and the gateway, and returns its answer.
+func (h *Handler) process(ctx context.Context, def *actionDef, r *http.Request, log *zerolog.Logger) (any, error) {
+	if !h.staticHeadersMatch(r.Header) {
+		return nil, unauthorized("a fixed header did not match")
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	env, payload, err := decodeBody(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		return nil, &requestError{kind: refusedMalformed, message: sentence(err), err: err}
+	}
+	if h.hasFields && !h.templatesMatch(def, r, payload) {
+		return nil, unauthorized("a templated header or the Base Path did not match the payload")
+	}
+	req := def.newRequest()
+	req.fill(env, Raw{Body: body, Header: r.Header})
+	annotate(log, req)
+	if err := validateRequest(h.validate, req); err != nil {
+		return nil, err
+	}
+	key := duplicateKey(def.action, req)
+	unlock, lost, err := h.guard(ctx, def, req, key)
+	if err != nil {
+		return nil, err
+	}
+	return h.callGateway(ctx, def, req, key, log, unlock, lost)
+}
+
+// guard takes the locks of req's objects and checks the duplicate guard.
+// On success the caller owns the locks (unlock releases them); on an error
+// they are released.
+func (h *Handler) guard(ctx context.Context, def *actionDef, req request, key string) (unlock func(), lost []<-chan struct{}, err error) {
+	unlock, lost, err = lockAll(ctx, h.locker, lockKeys(req))
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, nil, &requestError{kind: refusedBusy, message: msgBusy,
+			err: fmt.Errorf("the webhook's deadline passed while it waited for another action on the same object to finish: %w", err)}
+	default:
+		return nil, nil, &requestError{kind: refusedBusy, message: msgStoreDown, err: fmt.Errorf("locker: %w", err)}
+	}
+	if h.window <= 0 {
+		return unlock, lost, nil
+	}
+	seen, err := h.dupes.Seen(ctx, key)
+	switch {
+	case err != nil:
+		unlock()
+		return nil, nil, &requestError{kind: refusedBusy, message: msgStoreDown, err: fmt.Errorf("duplicate store: %w", err)}
+	case seen:
+		unlock()
+		return nil, nil, &requestError{kind: refusedDuplicate, message: fmt.Sprintf(
+			"An identical action was just processed for this %s. If it is really meant to happen twice, repeat it after %s.",
+			def.subject, roundWindow(h.window))}
+	}
+	return unlock, lost, nil
+}
+
+// lockKeys names the locks an action holds: one per object it acts on.
+func lockKeys(req request) []string {
+	charge, sub := req.objects()
+	var keys []string
+	if charge != nil {
+		keys = append(keys, "charge:"+charge.ChargeID)
+	}
+	if sub != nil {
+		keys = append(keys, "subscription:"+sub.SubscriptionID)
+	}
+	return keys
+}
+
+// annotate adds what identifies the webhook to its log line: the ids of
+// its objects, then the action's own fields (amount, mode).
+func annotate(log *zerolog.Logger, req request) {
+	charge, sub := req.objects()
+	log.UpdateContext(func(c zerolog.Context) zerolog.Context {
+		if charge != nil {
+			c = c.Str("charge_id", charge.ChargeID)
+			if charge.CustomerID != "" {
+				c = c.Str("customer_id", charge.CustomerID)
+			}
+		}
+		if sub != nil {
+			c = c.Str("subscription_id", sub.SubscriptionID)
+			if charge == nil && sub.CustomerID != "" {
+				c = c.Str("customer_id", sub.CustomerID)
+			}
+		}
+		return req.logFields(c)
+	})
+}
+
+// readBody reads the body within the limit, into a buffer sized from
+// Content-Length when the sender gave one.
+func (h *Handler) readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > h.maxBody {
+		return nil, tooLarge(h.maxBody)
+	}
+	size := int64(4096)
+	if r.ContentLength >= 0 {
+		size = r.ContentLength + 1 // +1 to see EOF without growing
+	}
+	body := make([]byte, 0, min(size, h.maxBody+1))
+	for {
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)] // grow
+		}
+		n, err := r.Body.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if int64(len(body)) > h.maxBody {
+			return nil, tooLarge(h.maxBody)
+		}
+		var mbe *http.MaxBytesError
+		switch {
+		case err == io.EOF:
+			return body, nil
+		case errors.As(err, &mbe):
+			return nil, tooLarge(mbe.Limit)
+		case err != nil:
+			return nil, &requestError{kind: refusedMalformed, message: "The webhook body could not be read.", err: err}
+		}
+	}
+}
+
+func tooLarge(limit int64) error {
+	return &requestError{kind: refusedTooLarge,
+		message: fmt.Sprintf("The webhook body is larger than the %d bytes this integration accepts.", limit)}
+}
+
+// respond writes a webhook's answer: the gateway's answer, or err as the
+// agent's message. It is the one place an answer is written, and it records
+// the outcome for the log line and Observe.
+func respond(w http.ResponseWriter, log *zerolog.Logger, action Action, answer any, err error) {
+	status, outcome := http.StatusOK, OutcomeSuccess
+	var body []byte
+	if err == nil {
+		body, err = json.Marshal(answer)
+		if err != nil {
+			err = fmt.Errorf("%w: encoding it: %w", ErrBadAnswer, err)
+		}
+	}
+	if err != nil {
+		var message string
+		status, message, outcome = errorAnswer(action, err)
+		body = errorBody(message)
+		log.UpdateContext(func(c zerolog.Context) zerolog.Context {
+			c = c.Str("agent_error", message)
+			if detail := errorDetail(err); detail != nil {
+				c = c.Str("error", safe.Error(detail))
+			}
+			return c
+		})
+	}
+	if x := exchangeOf(w); x != nil {
+		x.outcome = outcome
+	}
+	writeAnswer(w, status, body)
+}
+
+// errorDetail is what the log says of err beyond the agent's message: the
+// cause of a refusal or an AgentError, or err itself.
+func errorDetail(err error) error {
+	var re *requestError
+	var ae *AgentError
+	switch {
+	case errors.As(err, &re):
+		return re.err
+	case errors.As(err, &ae):
+		return ae.Err
+	}
+	return err
+}
+
+// errorBody is the answer ChargeDesk shows the agent: {"error": message}.
+func errorBody(message string) []byte {
+	body, _ := json.Marshal(struct { // a string always encodes
+		Error string `json:"error"`
+	}{message})
+	return body
+}
+
+// writeAnswer writes a JSON answer, with the same headers whatever it is.
+func writeAnswer(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Del("Content-Length")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
