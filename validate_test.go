@@ -161,7 +161,10 @@ func TestValidateCharge(t *testing.T) {
 			r := exampleRequest[CaptureRequest](t, ActionCapture)
 			return r, r.Charge
 		}},
-		{ActionVoid, func(t *testing.T) (request, *Charge) { r := exampleRequest[VoidRequest](t, ActionVoid); return r, r.Charge }},
+		{ActionVoid, func(t *testing.T) (request, *Charge) {
+			r := exampleRequest[VoidRequest](t, ActionVoid)
+			return r, r.Charge
+		}},
 		{ActionRequestPayment, func(t *testing.T) (request, *Charge) {
 			r := exampleRequest[PaymentRequest](t, ActionRequestPayment)
 			return r, r.Charge
