@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -123,8 +122,7 @@ func badInputServe(t *testing.T, req badInputRequest) (*httptest.ResponseRecorde
 // badInputPayload returns the example payload of action as a tree to edit.
 func badInputPayload(t *testing.T, action Action) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile("testdata/requests/" + string(action) + ".json")
-	require.NoError(t, err)
+	b := payloadFixture(t, action)
 	var m map[string]any
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber() // keep 12.34 exact
@@ -149,8 +147,7 @@ func badInputObj(m map[string]any, key string) map[string]any { return m[key].(m
 // invalid UTF-8, literal NaN).
 func badInputRefund(t *testing.T, old, new string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/requests/refund.json")
-	require.NoError(t, err)
+	b := payloadFixture(t, ActionRefund)
 	require.Contains(t, string(b), old)
 	return strings.Replace(string(b), old, new, 1)
 }

@@ -56,7 +56,7 @@ func (benchGateway) RequestPayment(context.Context, *PaymentRequest) (*PaymentRe
 // appended to the id of its object, and the offset of those digits.
 func benchBody(tb testing.TB, action Action) ([]byte, int) {
 	tb.Helper()
-	body, err := os.ReadFile("testdata/requests/" + string(action) + ".json")
+	body, err := os.ReadFile("chargedesktest/payloads/" + string(action) + ".json")
 	require.NoError(tb, err)
 	field := []byte(`"charge_id": "`)
 	switch action {

@@ -32,7 +32,7 @@ import (
 func fuzzFileSeeds(f *testing.F) [][]byte {
 	f.Helper()
 	var seeds [][]byte
-	for _, pattern := range []string{"testdata/requests/*.json", "testdata/bad/*"} {
+	for _, pattern := range []string{"chargedesktest/payloads/*.json", "testdata/bad/*"} {
 		paths, err := filepath.Glob(pattern)
 		require.NoError(f, err)
 		for _, p := range paths {
@@ -44,7 +44,7 @@ func fuzzFileSeeds(f *testing.F) [][]byte {
 			seeds = append(seeds, b)
 		}
 	}
-	require.NotEmpty(f, seeds, "no seed under testdata/requests")
+	require.NotEmpty(f, seeds, "no seed under chargedesktest/payloads")
 	return seeds
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/chargedesktest"
 )
 
 // secretValue is the shared secret the tests configure; secret is the whole
@@ -168,7 +169,7 @@ func rawOf(t *testing.T, req any) chargedesk.Raw {
 // readRequest returns ChargeDesk's documented payload for action.
 func readRequest(t *testing.T, action chargedesk.Action) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "requests", string(action)+".json"))
+	b, err := chargedesktest.Payload(action)
 	require.NoError(t, err)
 	return b
 }

@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -24,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/chargedesktest"
 	"github.com/chargedesk/chargedesk-go/middleware"
 )
 
@@ -164,7 +163,7 @@ func newOpsHandler(t *testing.T, gw chargedesk.Gateway, configure ...func(*charg
 // applied to it; numbers keep their exact text.
 func opsPayload(t *testing.T, action chargedesk.Action, edit func(m map[string]any)) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "requests", string(action)+".json"))
+	raw, err := chargedesktest.Payload(action)
 	require.NoError(t, err)
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

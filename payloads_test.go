@@ -11,11 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// payloadFixture returns testdata/requests/<action>.json, the example
+// payloadFixture returns chargedesktest/payloads/<action>.json, the example
 // payload from ChargeDesk's documentation, byte for byte.
 func payloadFixture(t *testing.T, action Action) []byte {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", "requests", string(action)+".json"))
+	body, err := os.ReadFile(filepath.Join("chargedesktest", "payloads", string(action)+".json"))
 	require.NoError(t, err)
 	return body
 }

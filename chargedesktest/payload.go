@@ -12,8 +12,8 @@ import (
 )
 
 // payloads holds the example payloads of ChargeDesk's Custom Integration
-// page, byte for byte, one file per action (copies of the root package's
-// testdata/requests).
+// page, byte for byte, one file per action: the one copy, which the root
+// package's tests read too.
 //
 //go:embed payloads/*.json
 var payloads embed.FS

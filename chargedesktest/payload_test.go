@@ -2,8 +2,6 @@ package chargedesktest
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,18 +9,6 @@ import (
 
 	"github.com/chargedesk/chargedesk-go"
 )
-
-func TestPayloadMatchesTheRootFixtures(t *testing.T) {
-	for _, action := range chargedesk.Actions() {
-		t.Run(string(action), func(t *testing.T) {
-			want, err := os.ReadFile(filepath.Join("..", "testdata", "requests", string(action)+".json"))
-			require.NoError(t, err)
-			got, err := Payload(action)
-			require.NoError(t, err)
-			assert.Equal(t, string(want), string(got), "payloads/%s.json must stay a copy of testdata/requests", action)
-		})
-	}
-}
 
 func TestPayloadReturnsACopy(t *testing.T) {
 	a, err := Payload(chargedesk.ActionRefund)

@@ -187,7 +187,7 @@ func (f *inFlight) wrap(h http.Handler) http.Handler {
 }
 
 func runLoad(t *testing.T, s settings) {
-	example, err := os.ReadFile("../testdata/requests/refund.json")
+	example, err := os.ReadFile("../chargedesktest/payloads/refund.json")
 	require.NoError(t, err)
 
 	logger := zerolog.New(io.Discard).With().Timestamp().Logger()

@@ -7,11 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/chargedesktest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
@@ -47,9 +47,9 @@ func scrape(t *testing.T, srv *httptest.Server) string {
 }
 
 func TestMetrics(t *testing.T) {
-	refund, err := os.ReadFile(filepath.Join("..", "..", "testdata", "requests", "refund.json"))
+	refund, err := chargedesktest.Payload(chargedesk.ActionRefund)
 	require.NoError(t, err)
-	capture, err := os.ReadFile(filepath.Join("..", "..", "testdata", "requests", "capture.json"))
+	capture, err := chargedesktest.Payload(chargedesk.ActionCapture)
 	require.NoError(t, err)
 
 	log := zerolog.Nop()
