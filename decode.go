@@ -153,23 +153,9 @@ func indexError(err error, i int) error {
 	return &json.UnmarshalTypeError{Value: te.Value, Type: te.Type, Offset: te.Offset, Field: field}
 }
 
-// decodeObject decodes a JSON object into the overlay w, whose fields point
-// into the public struct being decoded. [] and {} (PHP's empty array) decode
-// as an empty object, and null (a plan entry of null, or json.Unmarshal of
-// null into a Charge value) leaves the struct as the caller reset it.
-func decodeObject(raw []byte, w any, what string) error {
-	switch raw[0] {
-	case '{':
-		return json.Unmarshal(raw, w)
-	case 'n':
-		return nil
-	case '[':
-		if isEmptyPHPArray(raw) {
-			return nil
-		}
-	}
-	return typeError(raw, what, w)
-}
+// decodeObject decodes a JSON object into the overlay w; see
+// wire.DecodeObject.
+func decodeObject(raw []byte, w any, what string) error { return wire.DecodeObject(raw, w, what) }
 
 // refundAmount is an envelope's refund_amount, remembering whether it was
 // read as a PHP float, for the log: known while decoding, so the body is

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
 var (
@@ -19,9 +21,9 @@ var (
 	// succeeded is a success, its unusable parts dropped and logged.
 	ErrBadAnswer = errors.New("chargedesk: the gateway's answer is invalid")
 
-	errEmptyBody = errors.New("the webhook body is empty; ChargeDesk sends a JSON object")
-	errNotObject = errors.New("the webhook body must be a JSON object")
-	errBadJSON   = errors.New("the webhook body is not valid")
+	errEmptyBody = wire.ErrEmptyBody
+	errNotObject = wire.ErrNotObject
+	errBadJSON   = wire.ErrBadJSON
 )
 
 // AgentError is an error whose Message the ChargeDesk agent sees, such as

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 	"github.com/go-chi/chi/v5"
 	"github.com/govalues/decimal"
 	"github.com/rs/zerolog"
@@ -299,7 +300,7 @@ func FuzzCheckJSON(f *testing.F) {
 // an object, a key repeated in one object as encoding/json matches keys
 // (case folded), a known key of the body, a charge, a subscription or a plan
 // spelled in another case or folding, nesting deeper than maxDepth, a number longer than
-// maxNumberLen. It is written independently of checkJSON, on json.Decoder.
+// wire.MaxNumberLen. It is written independently of checkJSON, on json.Decoder.
 func fuzzJSONRefusal(body []byte) string {
 	if !utf8.Valid(body) {
 		return "invalid UTF-8"
@@ -386,7 +387,7 @@ func fuzzJSONRefusal(body []byte) string {
 				return "too deep"
 			}
 		case json.Number:
-			if len(t) > maxNumberLen {
+			if len(t) > wire.MaxNumberLen {
 				return "long number"
 			}
 		}

@@ -38,8 +38,8 @@ func (t template) fixedLen() int {
 }
 
 // parseTemplate splits s into literals and {field} placeholders; a brace
-// that does not enclose a field name is literal text. A placeholder naming
-// no field ChargeDesk sends is an error.
+// that does not enclose a field name is literal text. With known set, a
+// placeholder naming no field in it is an error.
 func parseTemplate(s string, known map[string]bool) (template, error) {
 	var t template
 	lit := strings.Builder{}
@@ -47,7 +47,7 @@ func parseTemplate(s string, known map[string]bool) (template, error) {
 		if s[i] == '{' {
 			if j := strings.IndexByte(s[i:], '}'); j > 1 && isFieldName(s[i+1:i+j]) {
 				name := s[i+1 : i+j]
-				if !known[name] {
+				if known != nil && !known[name] {
 					return t, fmt.Errorf("placeholder {%s} names no field ChargeDesk sends", name)
 				}
 				if lit.Len() > 0 {
@@ -82,35 +82,46 @@ func isFieldName(s string) bool {
 // hold renders as "": its placeholder spelled out never matches, so a
 // bound header or path cannot be met by sending "{charge_id}".
 func (t template) render(fields payloadFields) string {
+	return t.fill(fields, nil, false)
+}
+
+// fill writes the template with each placeholder's value passed through
+// escape (when not nil); a field the payload does not hold is written as
+// its placeholder when keep is set, else as "".
+func (t template) fill(fields payloadFields, escape func(string) string, keep bool) string {
 	var b strings.Builder
 	for _, p := range t.parts {
 		if p.field == "" {
 			b.WriteString(p.literal)
 			continue
 		}
-		v, _ := fields.lookup(p.field)
+		v, ok := fields.lookup(p.field)
+		if !ok && keep {
+			v = "{" + p.field + "}"
+		}
+		if escape != nil {
+			v = escape(v)
+		}
 		b.WriteString(v)
 	}
 	return b.String()
 }
 
 // knownFields lists the payload fields a placeholder may name: every scalar
-// field of any webhook's top level, charge and subscription.
+// field of any webhook's top level (the envelope's), charge and
+// subscription.
 func knownFields() map[string]bool {
 	known := map[string]bool{}
-	for _, t := range []reflect.Type{reflect.TypeFor[Charge](), reflect.TypeFor[Subscription]()} {
+	for _, t := range []reflect.Type{reflect.TypeFor[envelope](), reflect.TypeFor[Charge](), reflect.TypeFor[Subscription]()} {
 		for i := range t.NumField() {
 			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			switch f.Type.Kind() {
-			case reflect.Slice, reflect.Map:
-				continue
+			case reflect.Slice, reflect.Map, reflect.Pointer:
+				continue // a list or an object: not a scalar
 			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			known[name] = true
 		}
-	}
-	for _, name := range []string{"refund_amount", "action_reason", "action", "refund"} {
-		known[name] = true
 	}
 	return known
 }
@@ -172,26 +183,10 @@ func (f payloadFields) lookup(name string) (string, bool) {
 // field name is text, and a placeholder naming a field the body lacks is
 // left as written. chargedesktest and the simulator build requests with it.
 func FillPlaceholders(action Action, body []byte, text string, escape func(string) string) string {
-	if escape == nil {
-		escape = func(s string) string { return s }
+	main := subjectCharge
+	if def := definition(action); def != nil {
+		main = def.subject
 	}
-	fields := newPayloadFields(definition(action).subject, body)
-	var b strings.Builder
-	for i := 0; i < len(text); {
-		if text[i] == '{' {
-			if j := strings.IndexByte(text[i:], '}'); j > 1 && isFieldName(text[i+1:i+j]) {
-				name := text[i+1 : i+j]
-				v, ok := fields.lookup(name)
-				if !ok {
-					v = "{" + name + "}"
-				}
-				b.WriteString(escape(v))
-				i += j + 1
-				continue
-			}
-		}
-		b.WriteByte(text[i])
-		i++
-	}
-	return b.String()
+	t, _ := parseTemplate(text, nil) // without known fields, it cannot fail
+	return t.fill(newPayloadFields(main, body), escape, true)
 }

@@ -564,3 +564,21 @@ func KeyName(key string) string {
 	}
 	return strconv.Quote(key)
 }
+
+// DecodeObject decodes a JSON object into the overlay w, whose fields point
+// into the public struct being decoded. [] and {} (PHP's empty array) decode
+// as an empty object, and null (a plan entry of null, or json.Unmarshal of
+// null into a Charge value) leaves the struct as the caller reset it.
+func DecodeObject(raw []byte, w any, what string) error {
+	switch raw[0] {
+	case '{':
+		return json.Unmarshal(raw, w)
+	case 'n':
+		return nil
+	case '[':
+		if IsEmptyPHPArray(raw) {
+			return nil
+		}
+	}
+	return TypeError(raw, what, w)
+}

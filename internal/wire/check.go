@@ -1,0 +1,529 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxDepth is how deeply a webhook body may nest objects and arrays.
+// ChargeDesk's payloads nest three levels; the bound keeps hostile input
+// from costing stack or time.
+const MaxDepth = 32
+
+// The errors Check wraps: the messages are the agent's.
+var (
+	ErrEmptyBody = errors.New("the webhook body is empty; ChargeDesk sends a JSON object")
+	ErrNotObject = errors.New("the webhook body must be a JSON object")
+	ErrBadJSON   = errors.New("the webhook body is not valid")
+)
+
+// Check reports whether body is exactly one JSON object, in valid UTF-8,
+// nested at most MaxDepth levels, with no key repeated within an object,
+// and no key of the schema's spelled in another case where the schema has
+// it.
+// encoding/json silently keeps the last of two equal keys (and matches keys
+// without regard to case); a body that says "refund_amount" twice is
+// ambiguous, so it is refused rather than guessed at.
+func Check(body []byte, schema *Schema) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return ErrEmptyBody
+	}
+	if !utf8.Valid(body) {
+		return fmt.Errorf("%w: the body is not valid UTF-8", ErrBadJSON)
+	}
+	c := checker{data: body, schema: schema}
+	c.space()
+	if c.pos < len(c.data) && c.data[c.pos] != '{' {
+		return ErrNotObject
+	}
+	if err := c.value(0, scopeTop); err != nil {
+		return err
+	}
+	c.space()
+	if c.pos != len(c.data) {
+		return fmt.Errorf("%w: unexpected data after the JSON object at byte %d", ErrBadJSON, c.pos)
+	}
+	return nil
+}
+
+type checker struct {
+	data   []byte
+	pos    int
+	schema *Schema
+}
+
+func (c *checker) space() {
+	for c.pos < len(c.data) {
+		switch c.data[c.pos] {
+		case ' ', '\t', '\n', '\r':
+			c.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (c *checker) syntax(what string) error {
+	if c.pos >= len(c.data) {
+		return fmt.Errorf("%w: the body ends in the middle of %s", ErrBadJSON, what)
+	}
+	return fmt.Errorf("%w: unexpected %q at byte %d, in %s", ErrBadJSON, c.data[c.pos], c.pos, what)
+}
+
+func (c *checker) value(depth int, sc scope) error {
+	c.space()
+	if c.pos >= len(c.data) {
+		return c.syntax("a value")
+	}
+	switch b := c.data[c.pos]; {
+	case b == '{':
+		return c.object(depth+1, sc)
+	case b == '[':
+		return c.array(depth+1, sc)
+	case b == '"':
+		_, _, err := c.str()
+		return err
+	case b == '-' || (b >= '0' && b <= '9'):
+		return c.number()
+	case b == 't':
+		return c.literal("true")
+	case b == 'f':
+		return c.literal("false")
+	case b == 'n':
+		return c.literal("null")
+	default:
+		return c.syntax("a value")
+	}
+}
+
+func (c *checker) literal(word string) error {
+	if !bytes.HasPrefix(c.data[c.pos:], []byte(word)) {
+		return c.syntax("a value")
+	}
+	c.pos += len(word)
+	return nil
+}
+
+func (c *checker) object(depth int, sc scope) error {
+	if depth > MaxDepth {
+		return fmt.Errorf("%w: the body nests deeper than %d levels", ErrBadJSON, MaxDepth)
+	}
+	c.pos++ // {
+	var seen keySet
+	defer seen.release()
+	c.space()
+	if c.pos < len(c.data) && c.data[c.pos] == '}' {
+		c.pos++
+		return nil
+	}
+	for {
+		c.space()
+		if c.pos >= len(c.data) || c.data[c.pos] != '"' {
+			return c.syntax("an object key")
+		}
+		key, escaped, err := c.str()
+		if err != nil {
+			return err
+		}
+		if escaped {
+			var s string
+			if json.Unmarshal(key, &s) != nil {
+				return c.syntax("an object key")
+			}
+			key = []byte(`"` + s + `"`)
+		}
+		if !seen.add(key[1 : len(key)-1]) {
+			return fmt.Errorf("%w: the key %s appears twice in one object", ErrBadJSON, KeyName(string(key[1:len(key)-1])))
+		}
+		if sc.checked() {
+			if known, variant := c.schema.variant(key[1 : len(key)-1]); variant {
+				return fmt.Errorf("%w: the key %s is %q spelled in another case or form; ChargeDesk's keys are matched exactly",
+					ErrBadJSON, KeyName(string(key[1:len(key)-1])), known)
+			}
+		}
+		c.space()
+		if c.pos >= len(c.data) || c.data[c.pos] != ':' {
+			return c.syntax("an object")
+		}
+		c.pos++
+		if err := c.value(depth, c.schema.child(sc, key[1:len(key)-1])); err != nil {
+			return err
+		}
+		c.space()
+		if c.pos >= len(c.data) {
+			return c.syntax("an object")
+		}
+		switch c.data[c.pos] {
+		case ',':
+			c.pos++
+		case '}':
+			c.pos++
+			return nil
+		default:
+			return c.syntax("an object")
+		}
+	}
+}
+
+func (c *checker) array(depth int, sc scope) error {
+	if depth > MaxDepth {
+		return fmt.Errorf("%w: the body nests deeper than %d levels", ErrBadJSON, MaxDepth)
+	}
+	c.pos++ // [
+	c.space()
+	if c.pos < len(c.data) && c.data[c.pos] == ']' {
+		c.pos++
+		return nil
+	}
+	for {
+		if err := c.value(depth, sc.element()); err != nil {
+			return err
+		}
+		c.space()
+		if c.pos >= len(c.data) {
+			return c.syntax("an array")
+		}
+		switch c.data[c.pos] {
+		case ',':
+			c.pos++
+		case ']':
+			c.pos++
+			return nil
+		default:
+			return c.syntax("an array")
+		}
+	}
+}
+
+// str scans a string and returns it with its quotes, and whether it holds an
+// escape sequence.
+func (c *checker) str() (s []byte, escaped bool, err error) {
+	start := c.pos
+	c.pos++ // "
+	for c.pos < len(c.data) {
+		switch b := c.data[c.pos]; {
+		case b == '"':
+			c.pos++
+			return c.data[start:c.pos], escaped, nil
+		case b == '\\':
+			escaped = true
+			c.pos++
+			if c.pos >= len(c.data) {
+				return nil, false, c.syntax("a string")
+			}
+			switch c.data[c.pos] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				c.pos++
+			case 'u':
+				if c.pos+5 > len(c.data) || !isHex4(c.data[c.pos+1:c.pos+5]) {
+					return nil, false, c.syntax("a string escape")
+				}
+				c.pos += 5
+			default:
+				return nil, false, c.syntax("a string escape")
+			}
+		case b < 0x20:
+			return nil, false, c.syntax("a string")
+		default:
+			c.pos++
+		}
+	}
+	return nil, false, c.syntax("a string")
+}
+
+func isHex4(b []byte) bool {
+	for _, x := range b {
+		if !('0' <= x && x <= '9' || 'a' <= x && x <= 'f' || 'A' <= x && x <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *checker) number() error {
+	start := c.pos
+	if c.data[c.pos] == '-' {
+		c.pos++
+	}
+	digits := func() int {
+		n := 0
+		for c.pos < len(c.data) && c.data[c.pos] >= '0' && c.data[c.pos] <= '9' {
+			c.pos++
+			n++
+		}
+		return n
+	}
+	if c.pos < len(c.data) && c.data[c.pos] == '0' {
+		c.pos++
+	} else if digits() == 0 {
+		return c.syntax("a number")
+	}
+	if c.pos < len(c.data) && c.data[c.pos] == '.' {
+		c.pos++
+		if digits() == 0 {
+			return c.syntax("a number")
+		}
+	}
+	if c.pos < len(c.data) && (c.data[c.pos] == 'e' || c.data[c.pos] == 'E') {
+		c.pos++
+		if c.pos < len(c.data) && (c.data[c.pos] == '+' || c.data[c.pos] == '-') {
+			c.pos++
+		}
+		if digits() == 0 {
+			return c.syntax("a number")
+		}
+	}
+	if c.pos-start > MaxNumberLen {
+		return fmt.Errorf("%w: a number at byte %d is %d characters long", ErrBadJSON, start, c.pos-start)
+	}
+	return nil
+}
+
+// MaxNumberLen bounds a JSON number literal; no field ChargeDesk sends needs
+// more, and a longer one can only be an attempt to cost time.
+const MaxNumberLen = 64
+
+// keySet remembers an object's keys, compared without regard to case as
+// encoding/json folds it when it matches struct fields. Small objects are
+// scanned linearly; larger ones (a charge has about 55 keys) are indexed in
+// an open-addressing table of folded-key hashes, with bytes.EqualFold
+// deciding on a hash match, so a hostile object with many keys costs linear
+// time. Tables are pooled: a request allocates none in the steady state.
+type keySet struct {
+	small [8][]byte
+	n     int
+	table *keyTable
+}
+
+// keyTable is a hash set of keys: slots hold an index into keys plus one
+// (0 is empty), and hashes the hash of that key.
+type keyTable struct {
+	slots  []int32
+	hashes []uint64
+	keys   [][]byte
+}
+
+var keyTables = sync.Pool{New: func() any { return &keyTable{} }}
+
+func (s *keySet) add(key []byte) bool {
+	if s.table == nil && s.n < len(s.small) {
+		for _, k := range s.small[:s.n] {
+			if bytes.EqualFold(k, key) {
+				return false
+			}
+		}
+		s.small[s.n] = key
+		s.n++
+		return true
+	}
+	if s.table == nil {
+		s.table = keyTables.Get().(*keyTable)
+		s.table.reset(64)
+		for _, k := range s.small[:s.n] {
+			s.table.add(foldHash(k), k)
+		}
+	}
+	return s.table.add(foldHash(key), key)
+}
+
+// release returns the table, if any, to the pool.
+func (s *keySet) release() {
+	if s.table != nil {
+		clear(s.table.keys) // drop references into the body
+		s.table.keys = s.table.keys[:0]
+		keyTables.Put(s.table)
+		s.table = nil
+	}
+}
+
+// reset empties the table, keeping the capacity a pooled table has grown
+// to, so a request with objects as large as earlier ones allocates nothing.
+func (t *keyTable) reset(size int) {
+	size = max(size, cap(t.slots))
+	if cap(t.slots) < size {
+		t.slots = make([]int32, size)
+		t.hashes = make([]uint64, size)
+	}
+	t.slots = t.slots[:size]
+	t.hashes = t.hashes[:size]
+	clear(t.slots)
+	t.keys = t.keys[:0]
+}
+
+// add inserts key unless an equal one is there; it reports whether it did.
+func (t *keyTable) add(h uint64, key []byte) bool {
+	if 2*(len(t.keys)+1) > len(t.slots) {
+		t.grow()
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		slot := t.slots[i]
+		if slot == 0 {
+			t.keys = append(t.keys, key)
+			t.slots[i] = int32(len(t.keys))
+			t.hashes[i] = h
+			return true
+		}
+		if t.hashes[i] == h && bytes.EqualFold(t.keys[slot-1], key) {
+			return false
+		}
+	}
+}
+
+// grow doubles the table, moving each slot by its stored hash.
+func (t *keyTable) grow() {
+	oldSlots, oldHashes := t.slots, t.hashes
+	size := max(2*len(oldSlots), 64)
+	t.slots = make([]int32, size)
+	t.hashes = make([]uint64, size)
+	mask := uint64(size - 1)
+	for j, slot := range oldSlots {
+		if slot == 0 {
+			continue
+		}
+		i := oldHashes[j] & mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = slot
+		t.hashes[i] = oldHashes[j]
+	}
+}
+
+// keySeed seeds the key hash; it is chosen once per process, so a sender
+// cannot pick keys that collide.
+var keySeed = maphash.MakeSeed()
+
+// foldHash hashes key as spelled by one member of its case-folding class,
+// the smallest rune of each rune's orbit, so every key bytes.EqualFold (and
+// so encoding/json) treats as equal hashes alike. bytes.ToLower would not
+// do: "ſ" (U+017F) and the Kelvin sign fold to "s" and "k" but are their own
+// lower case. ASCII letters, whose smallest orbit member is the upper case,
+// take a fast path.
+func foldHash(key []byte) uint64 {
+	var h maphash.Hash
+	h.SetSeed(keySeed)
+	var buf [64]byte
+	n := 0
+	for i := 0; i < len(key); {
+		if n > len(buf)-utf8.UTFMax {
+			h.Write(buf[:n])
+			n = 0
+		}
+		c := key[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			buf[n] = c
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(key[i:])
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		n += utf8.EncodeRune(buf[n:], least)
+		i += size
+	}
+	h.Write(buf[:n])
+	return h.Sum64()
+}
+
+// Schema is what Check knows of where a webhook's own keys lie: its top
+// level, the records under some of its keys, and the records listed under
+// others. There a key must be spelled exactly; elsewhere (metadata, unknown
+// fields) keys are free.
+type Schema struct {
+	known   map[string]string // the folded form of each key -> its spelling
+	records map[string]bool   // top-level keys whose value is a record
+	lists   map[string]bool   // top-level keys whose value lists records
+}
+
+// NewSchema returns the schema whose keys are keys, with a record under each
+// top-level key of records, and a list of records (or PHP's object keyed
+// "0", "1", ...) under each of lists.
+func NewSchema(keys, records, lists []string) *Schema {
+	s := &Schema{known: map[string]string{}, records: map[string]bool{}, lists: map[string]bool{}}
+	for _, k := range keys {
+		s.known[foldKey(k)] = k
+	}
+	for _, k := range records {
+		s.records[k] = true
+	}
+	for _, k := range lists {
+		s.lists[k] = true
+	}
+	return s
+}
+
+// scope is where in a webhook's schema an object or array lies.
+type scope uint8
+
+const (
+	scopeFree   scope = iota
+	scopeTop          // the body
+	scopeRecord       // a record: a charge, a subscription
+	scopeList         // a list of records
+	scopeEntry        // one record of a list
+)
+
+func (sc scope) checked() bool { return sc == scopeTop || sc == scopeRecord || sc == scopeEntry }
+
+// child is the scope of the value under key in an object of scope sc.
+func (s *Schema) child(sc scope, key []byte) scope {
+	switch {
+	case sc == scopeTop && s.records[string(key)]:
+		return scopeRecord
+	case sc == scopeTop && s.lists[string(key)]:
+		return scopeList
+	case sc == scopeList:
+		return scopeEntry
+	}
+	return scopeFree
+}
+
+// element is the scope of an array's elements.
+func (sc scope) element() scope {
+	if sc == scopeList {
+		return scopeEntry
+	}
+	return scopeFree
+}
+
+// variant reports whether key is a known key in another case or Unicode
+// folding (CHARGE, Charge_ID, the long s in cuſtomer_id), which
+// encoding/json would match but a placeholder lookup would not.
+func (s *Schema) variant(key []byte) (known string, variant bool) {
+	if exact, ok := s.known[string(key)]; ok && exact == string(key) {
+		return "", false // the common case: no allocation
+	}
+	known, ok := s.known[foldKey(string(key))]
+	return known, ok && known != string(key)
+}
+
+// foldKey maps every rune to the smallest of its simple case-folding orbit,
+// so that two strings fold to the same key exactly when strings.EqualFold
+// holds between them.
+func foldKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		min := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < min {
+				min = f
+			}
+		}
+		b.WriteRune(min)
+	}
+	return b.String()
+}
