@@ -22,7 +22,8 @@ import (
 // ChargeDesk cannot use and returns what remains, with why each part was
 // dropped. Its error is for a payment request without a usable
 // redirect_url, the one answer that fails the action.
-func settleAnswer(answer any, charge *Charge, sub *Subscription) (any, []error, error) {
+func settleAnswer(answer any, req request) (any, []error, error) {
+	charge, sub := req.objects()
 	chargeCurrency, subCurrency := "", ""
 	if charge != nil {
 		chargeCurrency = charge.Currency

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -19,46 +18,6 @@ import (
 
 // badInputSecret is the shared secret of the handler under test.
 const badInputSecret = "Bearer 7f3c9a1e5b2d4c6a8e0f1b3d5a7c9e2f"
-
-// badInputGateway counts its calls and answers every action with success.
-type badInputGateway struct {
-	calls atomic.Int32
-}
-
-func (g *badInputGateway) Refund(context.Context, *RefundRequest) (*Response, error) {
-	g.calls.Add(1)
-	return nil, nil
-}
-
-func (g *badInputGateway) Capture(context.Context, *CaptureRequest) (*Response, error) {
-	g.calls.Add(1)
-	return nil, nil
-}
-
-func (g *badInputGateway) Void(context.Context, *VoidRequest) (*Response, error) {
-	g.calls.Add(1)
-	return nil, nil
-}
-
-func (g *badInputGateway) Cancel(context.Context, *CancelRequest) (*Response, error) {
-	g.calls.Add(1)
-	return nil, nil
-}
-
-func (g *badInputGateway) Reactivate(context.Context, *ReactivateRequest) (*Response, error) {
-	g.calls.Add(1)
-	return nil, nil
-}
-
-func (g *badInputGateway) EditPlans(context.Context, *EditPlansRequest) (*Response, error) {
-	g.calls.Add(1)
-	return nil, nil
-}
-
-func (g *badInputGateway) RequestPayment(context.Context, *PaymentRequest) (*PaymentResponse, error) {
-	g.calls.Add(1)
-	return &PaymentResponse{RedirectURL: "https://pay.example.com/p/1"}, nil
-}
 
 // badInputRequest is one request of the catalog. Zero fields take the
 // defaults: POST to /chargedesk/refund, JSON, the right secret.
@@ -75,11 +34,11 @@ type badInputRequest struct {
 
 // badInputServe sends req through a new handler with the default
 // middleware and returns the answer, the gateway and the log.
-func badInputServe(t *testing.T, req badInputRequest) (*httptest.ResponseRecorder, *badInputGateway, string) {
+func badInputServe(t *testing.T, req badInputRequest) (*httptest.ResponseRecorder, *FakeGateway, string) {
 	t.Helper()
 	var logs bytes.Buffer
 	logger := zerolog.New(&logs)
-	gw := &badInputGateway{}
+	gw := &FakeGateway{Answer: func(context.Context, Action, any) (*Response, error) { return nil, nil }}
 	h, err := NewHandler(gw, Config{
 		BasePath: "/chargedesk",
 		Headers:  []Header{{Name: "Authorization", Values: []string{badInputSecret}}},
@@ -399,7 +358,7 @@ func TestBadInput(t *testing.T) {
 			msg, ok := answer["error"].(string)
 			require.True(t, ok, "answer has no error text: %s", rec.Body.String())
 			assert.Contains(t, msg, tt.wantError)
-			assert.Zero(t, gw.calls.Load(), "the gateway was called")
+			assert.Zero(t, len(gw.Calls()), "the gateway was called")
 			assert.NotContains(t, rec.Body.String(), strings.TrimPrefix(badInputSecret, "Bearer "))
 			assert.NotContains(t, logs, strings.TrimPrefix(badInputSecret, "Bearer "))
 			assert.NotContains(t, logs, "panic", "the handler panicked")
@@ -452,7 +411,7 @@ func TestBadInputLargeButValid(t *testing.T) {
 			rec, gw, _ := badInputServe(t, badInputRequest{path: tt.path, body: tt.body})
 			assert.Equal(t, http.StatusOK, rec.Code, "answer: %s", rec.Body.String())
 			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
-			assert.EqualValues(t, 1, gw.calls.Load())
+			assert.Len(t, gw.Calls(), 1)
 		})
 	}
 }

@@ -63,7 +63,7 @@ func TestConfigDurationsFromJSON(t *testing.T) {
 // differs from the mount) answers 404, and the log names the path received
 // and the Base Path expected.
 func TestMountMistakeIsExplainedInTheLog(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &chargedesk.LogBuffer{}
 	gw := &fakeGateway{}
 	h := newHandler(t, gw, func(cfg *chargedesk.Config) {
 		l := zerolog.New(logs)
@@ -76,13 +76,13 @@ func TestMountMistakeIsExplainedInTheLog(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, rec.Code)
 	assert.Equal(t, "No ChargeDesk action is configured at this path; check the paths on the Custom Integration's configure page.",
 		errorMessage(t, rec))
-	_, lines := logs.lines(t)
+	_, lines := logs.Lines(t)
 	require.NotEmpty(t, lines)
 	msg, _ := lines[len(lines)-1]["error"].(string)
 	assert.Contains(t, msg, `the path "/refund"`)
 	assert.Contains(t, msg, `the Base Path is "/chargedesk"`)
 	assert.Contains(t, msg, "http.StripPrefix")
-	assert.Empty(t, gw.calls())
+	assert.Empty(t, gw.Calls())
 }
 
 // countingReader records how much of a body was read.
@@ -158,14 +158,14 @@ func TestPlaceholdersBindToTheDecodedField(t *testing.T) {
 		h.ServeHTTP(rec, r)
 		assert.Equal(t, http.StatusBadRequest, rec.Code, "%s: %s", name, rec.Body)
 	}
-	assert.Empty(t, gw.calls())
+	assert.Empty(t, gw.Calls())
 }
 
 // A gateway adds its fields to the webhook's one log line through the
 // request's logger, instead of writing a line of its own.
 func TestGatewayFieldsJoinTheWebhookLine(t *testing.T) {
-	logs := &syncBuffer{}
-	gw := &fakeGateway{answer: func(ctx context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
+	logs := &chargedesk.LogBuffer{}
+	gw := &fakeGateway{Answer: func(ctx context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
 		zerolog.Ctx(ctx).UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("platform_refund_id", "re_1") })
 		return chargedesk.RefundAnswer(req.(*chargedesk.RefundRequest))
 	}}
@@ -177,7 +177,7 @@ func TestGatewayFieldsJoinTheWebhookLine(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
 	require.Equal(t, http.StatusOK, rec.Code)
-	_, lines := logs.lines(t)
+	_, lines := logs.Lines(t)
 	require.Len(t, lines, 1, "one line per webhook")
 	assert.Equal(t, "re_1", lines[0]["platform_refund_id"])
 	assert.Equal(t, "success", lines[0]["outcome"])
@@ -187,7 +187,7 @@ func TestGatewayFieldsJoinTheWebhookLine(t *testing.T) {
 // same for an identical webhook sent again, another for another action.
 func TestIdempotencyKey(t *testing.T) {
 	var keys []string
-	gw := &fakeGateway{answer: func(ctx context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
+	gw := &fakeGateway{Answer: func(ctx context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
 		keys = append(keys, chargedesk.IdempotencyKey(ctx))
 		return chargedesk.RefundAnswer(req.(*chargedesk.RefundRequest))
 	}}
@@ -228,11 +228,11 @@ func (l *leaseLocker) LockLease(context.Context, string) (func(), <-chan struct{
 // reconcile, with its idempotency key.
 func TestLostLockCancelsTheGateway(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		logs := &syncBuffer{}
+		logs := &chargedesk.LogBuffer{}
 		locker := &leaseLocker{lose: make(chan struct{})}
 		started := make(chan struct{})
 		var gatewayErr error
-		gw := &fakeGateway{answer: func(ctx context.Context, _ chargedesk.Action, _ any) (*chargedesk.Response, error) {
+		gw := &fakeGateway{Answer: func(ctx context.Context, _ chargedesk.Action, _ any) (*chargedesk.Response, error) {
 			close(started)
 			<-ctx.Done()
 			gatewayErr = ctx.Err()
@@ -258,7 +258,7 @@ func TestLostLockCancelsTheGateway(t *testing.T) {
 		assert.Equal(t, 3*time.Second, time.Since(start), "the gateway stopped when the lock was lost, not at the deadline")
 		assert.ErrorIs(t, gatewayErr, context.Canceled)
 		assert.Equal(t, http.StatusInternalServerError, rec.Code, "the outcome is unknown: %s", rec.Body)
-		_, lines := logs.lines(t)
+		_, lines := logs.Lines(t)
 		var lost map[string]any
 		for _, l := range lines {
 			if strings.Contains(fmt.Sprint(l["message"]), "a lock was lost") {

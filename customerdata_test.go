@@ -63,7 +63,7 @@ func TestNoCustomerDataInAnswersOrLogs(t *testing.T) {
 		"charge[" + markerEmail + "][]=1&charge[" + markerEmail + "][0]=2",
 	}
 
-	logs := &syncBuffer{}
+	logs := &chargedesk.LogBuffer{}
 	gw := &fakeGateway{}
 	h := newHandler(t, gw, func(cfg *chargedesk.Config) {
 		l := zerolog.New(logs)
@@ -99,7 +99,7 @@ func TestNoCustomerDataInAnswersOrLogs(t *testing.T) {
 		h.ServeHTTP(rec, r)
 		check(form, rec)
 	}
-	raw, _ := logs.lines(t)
+	raw, _ := logs.Lines(t)
 	require.NotEmpty(t, raw)
 	for _, line := range raw {
 		for _, m := range []string{markerEmail, markerCard, "jane.marker"} {

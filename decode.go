@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"reflect"
 	"strings"
 
@@ -16,6 +17,29 @@ import (
 // and any field as null. The flex types below accept all of these and refuse
 // anything else with a *json.UnmarshalTypeError that encoding/json completes
 // with the field's path; decodeError turns that into a message for the agent.
+
+// decodeBody decodes a webhook body. ChargeDesk sends JSON; a form body
+// (PHP's bracket notation, charge[amount]=34.00) decodes to the same
+// request, under the same rules. A body that is a JSON object is JSON
+// whatever its Content-Type says (a PHP curl call that forgets the header
+// sends application/x-www-form-urlencoded); only a body that is not one is
+// read as a form, and only when the Content-Type says form. It also returns the body as the JSON object it decoded (the
+// form converted), in which placeholders are looked up.
+func decodeBody(contentType string, body []byte) (*envelope, []byte, error) {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err == nil && mt == "application/x-www-form-urlencoded" && !looksLikeJSONObject(body) {
+		js, err := formToJSON(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		body = js
+	}
+	env, err := decodeEnvelope(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, body, nil
+}
 
 // decodeEnvelope checks body's structure and decodes it.
 func decodeEnvelope(body []byte) (*envelope, error) {

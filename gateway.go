@@ -47,8 +47,6 @@ func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, 
 			*log = *stored
 		}
 	}
-	charge, sub := req.objects()
-
 	// state settles who reports the outcome: whichever of the gateway's
 	// goroutine (finished) and the waiting caller (abandoned) moves it first.
 	const (
@@ -77,30 +75,7 @@ func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, 
 			}
 			logLate(stored, action, out)
 		}()
-		answer, err := def.call(gctx, h.gateway, req)
-		if err == nil {
-			// Success counts as done: parts of the answer ChargeDesk cannot
-			// use are dropped, never the action.
-			var dropped []error
-			answer, dropped, err = settleAnswer(answer, charge, sub)
-			for _, d := range dropped {
-				problems = append(problems, func() {
-					stored.Error().Str("error", safe.Error(d)).
-						Msg("dropped a part of the gateway's answer that ChargeDesk cannot use; the action succeeded and is answered without it")
-				})
-			}
-		}
-		out = outcome{answer: answer, err: err}
-		if err == nil && h.window > 0 {
-			// Remembered before the locks are released, so the next identical
-			// webhook, which waits on them, sees it.
-			if rerr := h.dupes.Remember(context.WithoutCancel(gctx), dupKey, h.window); rerr != nil {
-				problems = append(problems, func() {
-					stored.Error().Str("error", safe.Error(rerr)).Str("duplicate_key", dupKey).
-						Msg("the action succeeded but the duplicate guard could not record it: an identical webhook in the window would be performed again; reconcile if one arrives")
-				})
-			}
-		}
+		out, problems = h.perform(gctx, def, req, dupKey, stored)
 	}()
 
 	select {
@@ -119,6 +94,37 @@ func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, 
 		}
 		return nil, fmt.Errorf("gateway %s: %w", action, ctx.Err())
 	}
+}
+
+// perform calls the gateway, settles its answer and, on success, remembers
+// the action for the duplicate guard. The problems it meets are returned as
+// log lines to write once the locks are released.
+func (h *Handler) perform(ctx context.Context, def *actionDef, req request, dupKey string, log *zerolog.Logger) (outcome, []func()) {
+	var problems []func()
+	answer, err := def.call(ctx, h.gateway, req)
+	if err == nil {
+		// Success counts as done: parts of the answer ChargeDesk cannot
+		// use are dropped, never the action.
+		var dropped []error
+		answer, dropped, err = settleAnswer(answer, req)
+		for _, d := range dropped {
+			problems = append(problems, func() {
+				log.Error().Str("error", safe.Error(d)).
+					Msg("dropped a part of the gateway's answer that ChargeDesk cannot use; the action succeeded and is answered without it")
+			})
+		}
+	}
+	if err == nil && h.window > 0 {
+		// Remembered before the locks are released, so the next identical
+		// webhook, which waits on them, sees it.
+		if rerr := h.dupes.Remember(context.WithoutCancel(ctx), dupKey, h.window); rerr != nil {
+			problems = append(problems, func() {
+				log.Error().Str("error", safe.Error(rerr)).Str("duplicate_key", dupKey).
+					Msg("the action succeeded but the duplicate guard could not record it: an identical webhook in the window would be performed again; reconcile if one arrives")
+			})
+		}
+	}
+	return outcome{answer: answer, err: err}, problems
 }
 
 // gatewayOutcome returns the gateway's outcome to the caller, adding a
@@ -172,43 +178,11 @@ func answerShape(answer any) map[string]any {
 	if r == nil {
 		return shape
 	}
-	if c := r.Charge; c != nil {
-		m := map[string]any{}
-		if c.Status != "" {
-			m["status"] = c.Status
-		}
-		if c.Amount != nil {
-			m["amount"] = c.Amount
-		}
-		if c.AmountRefunded != nil {
-			m["amount_refunded"] = c.AmountRefunded
-		}
-		if c.Currency != "" {
-			m["currency"] = c.Currency
-		}
-		if len(c.Metadata) > 0 {
-			m["metadata_keys"] = len(c.Metadata)
-		}
-		if c.PayLink != "" {
-			m["pay_link"] = true
-		}
-		shape["charge"] = m
+	if r.Charge != nil {
+		shape["charge"] = r.Charge.shape()
 	}
-	if sub := r.Subscription; sub != nil {
-		m := map[string]any{}
-		if sub.Status != "" {
-			m["status"] = sub.Status
-		}
-		if sub.Amount != nil {
-			m["amount"] = sub.Amount
-		}
-		if sub.Quantity != nil {
-			m["quantity"] = *sub.Quantity
-		}
-		if len(sub.Items) > 0 {
-			m["items"] = len(sub.Items)
-		}
-		shape["subscription"] = m
+	if r.Subscription != nil {
+		shape["subscription"] = r.Subscription.shape()
 	}
 	if r.Customer != nil {
 		shape["customer"] = setFields(r.Customer)
@@ -278,4 +252,47 @@ func watchLost(lost []<-chan struct{}, cancel context.CancelFunc, log zerolog.Lo
 		}()
 	}
 	return func() { close(stop) }
+}
+
+// shape is what the update sets, for the log: its status and amounts, and
+// whether it sets the rest.
+func (c *ChargeUpdate) shape() map[string]any {
+	m := map[string]any{}
+	if c.Status != "" {
+		m["status"] = c.Status
+	}
+	if c.Amount != nil {
+		m["amount"] = c.Amount
+	}
+	if c.AmountRefunded != nil {
+		m["amount_refunded"] = c.AmountRefunded
+	}
+	if c.Currency != "" {
+		m["currency"] = c.Currency
+	}
+	if len(c.Metadata) > 0 {
+		m["metadata_keys"] = len(c.Metadata)
+	}
+	if c.PayLink != "" {
+		m["pay_link"] = true
+	}
+	return m
+}
+
+// shape is what the update sets, for the log.
+func (sub *SubscriptionUpdate) shape() map[string]any {
+	m := map[string]any{}
+	if sub.Status != "" {
+		m["status"] = sub.Status
+	}
+	if sub.Amount != nil {
+		m["amount"] = sub.Amount
+	}
+	if sub.Quantity != nil {
+		m["quantity"] = *sub.Quantity
+	}
+	if len(sub.Items) > 0 {
+		m["items"] = len(sub.Items)
+	}
+	return m
 }

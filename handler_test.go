@@ -1,7 +1,6 @@
 package chargedesk_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -33,115 +32,6 @@ const (
 	secretValue = "test-secret-0123456789abcdef"
 	secret      = "Bearer " + secretValue
 )
-
-// call is one gateway call the fake recorded.
-type call struct {
-	action chargedesk.Action
-	req    any
-}
-
-// fakeGateway records every call. By default it answers what a platform that
-// performed the action would; answer and pay replace those answers, and an
-// action in unsupported is left to the embedded UnimplementedGateway.
-type fakeGateway struct {
-	chargedesk.UnimplementedGateway
-
-	answer      func(ctx context.Context, action chargedesk.Action, req any) (*chargedesk.Response, error)
-	pay         func(ctx context.Context, req *chargedesk.PaymentRequest) (*chargedesk.PaymentResponse, error)
-	unsupported map[chargedesk.Action]bool
-
-	mu  sync.Mutex
-	log []call
-}
-
-// record notes the call and reports whether the action is unsupported.
-func (g *fakeGateway) record(action chargedesk.Action, req any) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.log = append(g.log, call{action: action, req: req})
-	return g.unsupported[action]
-}
-
-func (g *fakeGateway) calls() []call {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]call(nil), g.log...)
-}
-
-func (g *fakeGateway) respond(ctx context.Context, action chargedesk.Action, req any, def func() (*chargedesk.Response, error)) (*chargedesk.Response, error) {
-	if g.answer != nil {
-		return g.answer(ctx, action, req)
-	}
-	return def()
-}
-
-func (g *fakeGateway) Refund(ctx context.Context, r *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-	if g.record(chargedesk.ActionRefund, r) {
-		return g.UnimplementedGateway.Refund(ctx, r)
-	}
-	return g.respond(ctx, chargedesk.ActionRefund, r, func() (*chargedesk.Response, error) {
-		return chargedesk.RefundAnswer(r)
-	})
-}
-
-func (g *fakeGateway) Capture(ctx context.Context, r *chargedesk.CaptureRequest) (*chargedesk.Response, error) {
-	if g.record(chargedesk.ActionCapture, r) {
-		return g.UnimplementedGateway.Capture(ctx, r)
-	}
-	return g.respond(ctx, chargedesk.ActionCapture, r, func() (*chargedesk.Response, error) {
-		return chargedesk.ChargeStatusAnswer(chargedesk.ChargeStatusPaid), nil
-	})
-}
-
-func (g *fakeGateway) Void(ctx context.Context, r *chargedesk.VoidRequest) (*chargedesk.Response, error) {
-	if g.record(chargedesk.ActionVoid, r) {
-		return g.UnimplementedGateway.Void(ctx, r)
-	}
-	return g.respond(ctx, chargedesk.ActionVoid, r, func() (*chargedesk.Response, error) {
-		return chargedesk.ChargeStatusAnswer(chargedesk.ChargeStatusVoid), nil
-	})
-}
-
-func (g *fakeGateway) Cancel(ctx context.Context, r *chargedesk.CancelRequest) (*chargedesk.Response, error) {
-	if g.record(chargedesk.ActionCancel, r) {
-		return g.UnimplementedGateway.Cancel(ctx, r)
-	}
-	return g.respond(ctx, chargedesk.ActionCancel, r, func() (*chargedesk.Response, error) {
-		// A pro-rated refund of 10.00 of the last charge.
-		return &chargedesk.Response{
-			Subscription: &chargedesk.SubscriptionUpdate{Status: chargedesk.SubscriptionStatusCanceled},
-			Charge:       chargedesk.ChargeRefunded(r.Charge.Amount, chargedesk.MustParseAmount("10.00")),
-		}, nil
-	})
-}
-
-func (g *fakeGateway) Reactivate(ctx context.Context, r *chargedesk.ReactivateRequest) (*chargedesk.Response, error) {
-	if g.record(chargedesk.ActionReactivate, r) {
-		return g.UnimplementedGateway.Reactivate(ctx, r)
-	}
-	return g.respond(ctx, chargedesk.ActionReactivate, r, func() (*chargedesk.Response, error) {
-		return chargedesk.SubscriptionStatusAnswer(chargedesk.SubscriptionStatusActive), nil
-	})
-}
-
-func (g *fakeGateway) EditPlans(ctx context.Context, r *chargedesk.EditPlansRequest) (*chargedesk.Response, error) {
-	if g.record(chargedesk.ActionEditPlans, r) {
-		return g.UnimplementedGateway.EditPlans(ctx, r)
-	}
-	return g.respond(ctx, chargedesk.ActionEditPlans, r, func() (*chargedesk.Response, error) {
-		return nil, nil // ChargeDesk updates the subscription itself
-	})
-}
-
-func (g *fakeGateway) RequestPayment(ctx context.Context, r *chargedesk.PaymentRequest) (*chargedesk.PaymentResponse, error) {
-	if g.record(chargedesk.ActionRequestPayment, r) {
-		return g.UnimplementedGateway.RequestPayment(ctx, r)
-	}
-	if g.pay != nil {
-		return g.pay(ctx, r)
-	}
-	return &chargedesk.PaymentResponse{RedirectURL: "https://pay.example.com/invoices/" + r.Charge.ChargeID}, nil
-}
 
 // rawOf returns the Raw of any request type.
 func rawOf(t *testing.T, req any) chargedesk.Raw {
@@ -327,13 +217,13 @@ func TestHandlerServesEveryAction(t *testing.T) {
 			assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 			assert.JSONEq(t, string(golden), string(got))
 
-			calls := gw.calls()
+			calls := gw.Calls()
 			require.Len(t, calls, 1)
-			assert.Equal(t, action, calls[0].action)
-			raw := rawOf(t, calls[0].req)
+			assert.Equal(t, action, calls[0].Action)
+			raw := rawOf(t, calls[0].Req)
 			assert.Equal(t, body, raw.Body, "Raw.Body must be the bytes sent")
 			assert.Equal(t, "kept", raw.Header.Get("X-Custom"))
-			checks[action](t, calls[0].req)
+			checks[action](t, calls[0].Req)
 		})
 	}
 }
@@ -411,7 +301,7 @@ func runCases(t *testing.T, cases []errCase) {
 			for name, want := range c.headers {
 				assert.Equal(t, want, rec.Header().Get(name), "header %s", name)
 			}
-			assert.Len(t, gw.calls(), c.called, "gateway calls")
+			assert.Len(t, gw.Calls(), c.called, "gateway calls")
 		})
 	}
 }
@@ -560,17 +450,17 @@ func TestHandlerBody(t *testing.T) {
 func TestHandlerGatewayErrors(t *testing.T) {
 	fails := func(err error) func(*fakeGateway) {
 		return func(g *fakeGateway) {
-			g.answer = func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) { return nil, err }
+			g.Answer = func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) { return nil, err }
 		}
 	}
 	runCases(t, []errCase{
 		{name: "unimplemented", gateway: func(g *fakeGateway) {
-			g.unsupported = map[chargedesk.Action]bool{chargedesk.ActionRefund: true}
+			g.Unsupported = map[chargedesk.Action]bool{chargedesk.ActionRefund: true}
 		}, status: http.StatusNotImplemented,
 			message: "Refunds are not supported by this payment platform integration.", called: 1},
 		{name: "unimplemented capture", path: "/chargedesk/capture", body: readRequest(t, chargedesk.ActionCapture),
 			gateway: func(g *fakeGateway) {
-				g.unsupported = map[chargedesk.Action]bool{chargedesk.ActionCapture: true}
+				g.Unsupported = map[chargedesk.Action]bool{chargedesk.ActionCapture: true}
 			}, status: http.StatusNotImplemented,
 			message: "Captures are not supported by this payment platform integration.", called: 1},
 		{name: "ErrNotSupported wrapped", gateway: fails(fmt.Errorf("stripe: %w", chargedesk.ErrNotSupported)),
@@ -598,7 +488,7 @@ func TestHandlerGatewayErrors(t *testing.T) {
 			status:  http.StatusInternalServerError, contains: []string{"outcome is unknown"},
 			absent: []string{"hunter2", "10.0.0.7", "dial tcp"}, called: 1},
 		{name: "panic", gateway: func(g *fakeGateway) {
-			g.answer = func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) {
+			g.Answer = func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) {
 				panic("nil map in gateway hunter2")
 			}
 		}, status: http.StatusInternalServerError, absent: []string{"hunter2", "nil map"}, called: 1},
@@ -611,7 +501,7 @@ func TestHandlerTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		finished := make(chan struct{})
-		gw := &fakeGateway{answer: func(ctx context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
+		gw := &fakeGateway{Answer: func(ctx context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
 			defer close(finished)
 			<-release // ignores ctx, as a slow platform call would
 			return chargedesk.RefundAnswer(req.(*chargedesk.RefundRequest))
@@ -628,7 +518,7 @@ func TestHandlerTimeout(t *testing.T) {
 		msg := errorMessage(t, rec)
 		assert.Contains(t, msg, "outcome is unknown")
 		assert.Contains(t, msg, "before retrying")
-		assert.Len(t, gw.calls(), 1)
+		assert.Len(t, gw.Calls(), 1)
 	})
 }
 
@@ -639,7 +529,7 @@ func TestHandlerTimeout(t *testing.T) {
 func TestHandlerBadAnswers(t *testing.T) {
 	pays := func(resp *chargedesk.PaymentResponse) func(*fakeGateway) {
 		return func(g *fakeGateway) {
-			g.pay = func(context.Context, *chargedesk.PaymentRequest) (*chargedesk.PaymentResponse, error) {
+			g.Pay = func(context.Context, *chargedesk.PaymentRequest) (*chargedesk.PaymentResponse, error) {
 				return resp, nil
 			}
 		}
@@ -704,11 +594,11 @@ func TestHandlerBadAnswers(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			gw := &fakeGateway{}
-			gw.answer = func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) { return c.answer, nil }
-			gw.pay = func(context.Context, *chargedesk.PaymentRequest) (*chargedesk.PaymentResponse, error) {
+			gw.Answer = func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) { return c.answer, nil }
+			gw.Pay = func(context.Context, *chargedesk.PaymentRequest) (*chargedesk.PaymentResponse, error) {
 				return &chargedesk.PaymentResponse{RedirectURL: c.pay, Response: *c.answer}, nil
 			}
-			logs := &syncBuffer{}
+			logs := &chargedesk.LogBuffer{}
 			h := newHandler(t, gw, func(cfg *chargedesk.Config) {
 				l := zerolog.New(logs)
 				cfg.Logger = &l
@@ -719,7 +609,7 @@ func TestHandlerBadAnswers(t *testing.T) {
 			require.Equal(t, http.StatusOK, rec.Code, "body: %s", rec.Body)
 			assert.JSONEq(t, c.want, rec.Body.String())
 
-			_, lines := logs.lines(t)
+			_, lines := logs.Lines(t)
 			var dropped []string
 			for _, l := range lines {
 				if l["level"] == "error" {
@@ -737,7 +627,7 @@ func TestHandlerBadAnswers(t *testing.T) {
 			rec = httptest.NewRecorder()
 			h.ServeHTTP(rec, webhook("/chargedesk/"+string(c.action), body))
 			assert.Equal(t, http.StatusConflict, rec.Code, "body: %s", rec.Body)
-			assert.Len(t, gw.calls(), 1)
+			assert.Len(t, gw.Calls(), 1)
 		})
 	}
 }
@@ -751,7 +641,7 @@ func TestSuccessIsNeverReportedAsFailure(t *testing.T) {
 	var refunded []string
 	total := chargedesk.MustParseAmount("20.00")
 	gw := &fakeGateway{}
-	gw.answer = func(_ context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
+	gw.Answer = func(_ context.Context, _ chargedesk.Action, req any) (*chargedesk.Response, error) {
 		r := req.(*chargedesk.RefundRequest)
 		sum, err := total.Add(r.RefundAmount)
 		if err != nil {
@@ -816,12 +706,12 @@ func TestHandlerMounted(t *testing.T) {
 			status, body := postTo(t, srv, "/chargedesk/refund", readRequest(t, chargedesk.ActionRefund))
 			assert.Equal(t, http.StatusOK, status, "body: %s", body)
 			assert.JSONEq(t, `{"charge":{"status":"partially refunded","amount_refunded":12.34}}`, body)
-			assert.Len(t, gw.calls(), 1)
+			assert.Len(t, gw.Calls(), 1)
 
 			status, body = postTo(t, srv, "/chargedesk/nope", readRequest(t, chargedesk.ActionRefund))
 			assert.Equal(t, http.StatusNotFound, status)
 			assert.Contains(t, body, `"error"`)
-			assert.Len(t, gw.calls(), 1)
+			assert.Len(t, gw.Calls(), 1)
 		})
 	}
 }
@@ -874,7 +764,7 @@ func TestHandlerInParentRouter(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"/health", "/chargedesk/refund", "/users/42", "/elsewhere"}, seen)
-	assert.Len(t, gw.calls(), 1)
+	assert.Len(t, gw.Calls(), 1)
 }
 
 // postTo sends a webhook with the secret to srv and returns the answer.
@@ -1008,33 +898,6 @@ func TestConfigErrorHidesSecrets(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the handler's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the JSON log lines written so far.
-func (b *syncBuffer) lines(t *testing.T) (raw []string, parsed []map[string]any) {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	sc := bufio.NewScanner(bytes.NewReader(b.buf.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "log line %s", sc.Text())
-		raw = append(raw, sc.Text())
-		parsed = append(parsed, m)
-	}
-	return raw, parsed
-}
-
 func TestHandlerLogging(t *testing.T) {
 	// What the body holds and the log must not: contact details, metadata,
 	// links.
@@ -1042,14 +905,14 @@ func TestHandlerLogging(t *testing.T) {
 		"chargedesk.com/manage", "methods_supported"}
 
 	t.Run("default middleware", func(t *testing.T) {
-		var buf syncBuffer
+		var buf chargedesk.LogBuffer
 		l := zerolog.New(&buf)
 		h := newHandler(t, &fakeGateway{}, func(c *chargedesk.Config) { c.Logger = &l })
 
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
 		require.Equal(t, http.StatusOK, rec.Code)
-		raw, lines := buf.lines(t)
+		raw, lines := buf.Lines(t)
 		require.Len(t, raw, 1, "one line per webhook: %v", raw)
 		line := lines[0]
 		assert.Equal(t, "refund", line["action"])
@@ -1068,7 +931,7 @@ func TestHandlerLogging(t *testing.T) {
 		rec = httptest.NewRecorder()
 		h.ServeHTTP(rec, bad)
 		require.Equal(t, http.StatusUnauthorized, rec.Code)
-		raw, lines = buf.lines(t)
+		raw, lines = buf.Lines(t)
 		require.Len(t, raw, 2, "one line per webhook: %v", raw)
 		assert.EqualValues(t, 401, lines[1]["status"])
 		assert.Equal(t, "refund", lines[1]["action"])
@@ -1077,9 +940,9 @@ func TestHandlerLogging(t *testing.T) {
 	})
 
 	t.Run("gateway error detail is logged, not answered", func(t *testing.T) {
-		var buf syncBuffer
+		var buf chargedesk.LogBuffer
 		l := zerolog.New(&buf)
-		gw := &fakeGateway{answer: func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) {
+		gw := &fakeGateway{Answer: func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) {
 			return nil, errors.New("platform said: account frozen")
 		}}
 		h := newHandler(t, gw, func(c *chargedesk.Config) { c.Logger = &l })
@@ -1087,7 +950,7 @@ func TestHandlerLogging(t *testing.T) {
 		h.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
 		require.Equal(t, http.StatusInternalServerError, rec.Code)
 		assert.NotContains(t, rec.Body.String(), "account frozen")
-		raw, lines := buf.lines(t)
+		raw, lines := buf.Lines(t)
 		require.Len(t, raw, 1, "one line per webhook: %v", raw)
 		assert.Contains(t, raw[0], "account frozen")
 		assert.EqualValues(t, 500, lines[0]["status"])
@@ -1098,21 +961,21 @@ func TestHandlerLogging(t *testing.T) {
 		// The log line is annotated before validation; a missing object
 		// must still be a 422, not a panic.
 		for _, action := range chargedesk.Actions() {
-			var buf syncBuffer
+			var buf chargedesk.LogBuffer
 			l := zerolog.New(&buf)
 			gw := &fakeGateway{}
 			h := newHandler(t, gw, func(c *chargedesk.Config) { c.Logger = &l })
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, webhook("/chargedesk/"+string(action), []byte(`{"refund_amount": "1.00"}`)))
 			assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, "%s: %s", action, rec.Body)
-			assert.Empty(t, gw.calls())
-			raw, _ := buf.lines(t)
+			assert.Empty(t, gw.Calls())
+			raw, _ := buf.Lines(t)
 			assert.Len(t, raw, 1, "%s: %v", action, raw)
 		}
 	})
 
 	t.Run("without middleware", func(t *testing.T) {
-		var buf syncBuffer
+		var buf chargedesk.LogBuffer
 		l := zerolog.New(&buf)
 		h := newHandler(t, &fakeGateway{}, func(c *chargedesk.Config) {
 			c.Logger = &l
@@ -1121,7 +984,7 @@ func TestHandlerLogging(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
 		require.Equal(t, http.StatusOK, rec.Code)
-		raw, lines := buf.lines(t)
+		raw, lines := buf.Lines(t)
 		require.Len(t, raw, 1, "one line per webhook: %v", raw)
 		assert.Equal(t, "refund", lines[0]["action"])
 		assert.Equal(t, "example-Xs84hY5BSt5IttuRSIsQIA8r", lines[0]["charge_id"])

@@ -78,9 +78,9 @@ func TestHeaderTemplates(t *testing.T) {
 			h.ServeHTTP(rec, r)
 			require.Equal(t, tt.want, rec.Code, "body: %s", rec.Body)
 			if tt.want == http.StatusOK {
-				assert.Len(t, gw.calls(), 1)
+				assert.Len(t, gw.Calls(), 1)
 			} else {
-				assert.Empty(t, gw.calls())
+				assert.Empty(t, gw.Calls())
 				assert.Contains(t, errorMessage(t, rec), "authentication headers")
 			}
 		})
@@ -116,7 +116,7 @@ func TestHeaderTemplateOverHTTP(t *testing.T) {
 			require.NoError(t, err)
 			resp.Body.Close()
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
-			assert.Len(t, gw.calls(), 1)
+			assert.Len(t, gw.Calls(), 1)
 		})
 	}
 }
@@ -149,9 +149,9 @@ func TestBasePathTemplate(t *testing.T) {
 			h.ServeHTTP(rec, webhook(tt.path, readRequest(t, tt.action)))
 			require.Equal(t, tt.want, rec.Code, "body: %s", rec.Body)
 			if tt.want == http.StatusOK {
-				assert.Len(t, gw.calls(), 1)
+				assert.Len(t, gw.Calls(), 1)
 			} else {
-				assert.Empty(t, gw.calls())
+				assert.Empty(t, gw.Calls())
 				errorMessage(t, rec)
 			}
 		})
@@ -179,9 +179,9 @@ func TestHeaderTemplateFormBody(t *testing.T) {
 			h.ServeHTTP(rec, r)
 			assert.Equal(t, tt.want, rec.Code, "body: %s", rec.Body)
 			if tt.want == http.StatusOK {
-				assert.Len(t, gw.calls(), 1)
+				assert.Len(t, gw.Calls(), 1)
 			} else {
-				assert.Empty(t, gw.calls())
+				assert.Empty(t, gw.Calls())
 			}
 		})
 	}

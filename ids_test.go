@@ -60,7 +60,7 @@ func TestIDsAreWellFormedOrRefused(t *testing.T) {
 				h.ServeHTTP(rec, webhook("/chargedesk/"+string(f.action), body))
 				require.Equal(t, http.StatusBadRequest, rec.Code, "body: %s", rec.Body)
 				assert.Contains(t, errorMessage(t, rec), f.name)
-				assert.Empty(t, gw.calls())
+				assert.Empty(t, gw.Calls())
 			})
 		}
 	}
@@ -79,9 +79,9 @@ func TestNumericIDIsItsText(t *testing.T) {
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, webhook("/chargedesk/refund", asText))
 	assert.Equal(t, http.StatusConflict, rec.Code, "the same refund of the same charge")
-	calls := gw.calls()
+	calls := gw.Calls()
 	require.Len(t, calls, 1)
-	assert.Equal(t, "123", calls[0].req.(*chargedesk.RefundRequest).Charge.ChargeID)
+	assert.Equal(t, "123", calls[0].Req.(*chargedesk.RefundRequest).Charge.ChargeID)
 }
 
 // setPath sets the field at path (object keys, or list indexes as digits)

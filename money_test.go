@@ -96,7 +96,7 @@ func TestAmountsAboveTheBoundAreRefused(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, rec.Code, "body: %s", rec.Body)
 		assert.Contains(t, errorMessage(t, rec), "largest amount")
 	}
-	assert.Empty(t, gw.calls())
+	assert.Empty(t, gw.Calls())
 }
 
 // Amounts in answers are written at the currency's scale.
@@ -107,7 +107,7 @@ func TestAnswerAmountsAtTheCurrencyScale(t *testing.T) {
 		amount   chargedesk.Amount
 		want     string
 	}{{"USD", long, `{"charge": {"amount_refunded": 12.34}}`}, {"JPY", chargedesk.MustParseAmount("5.00"), `{"charge": {"amount_refunded": 5}}`}} {
-		gw := &fakeGateway{answer: func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) {
+		gw := &fakeGateway{Answer: func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) {
 			return &chargedesk.Response{Charge: &chargedesk.ChargeUpdate{AmountRefunded: &c.amount}}, nil
 		}}
 		h := newHandler(t, gw, nil)

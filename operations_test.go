@@ -35,7 +35,7 @@ const (
 	opsSecret = "Bearer ops-secret-5f2c9a7e41d8b63a"
 	// opsWait bounds every wait for something that must happen, so a bug
 	// fails the test instead of hanging it; no test waits for it to pass.
-	opsWait = 10 * time.Second
+	opsWait = chargedesk.LogWait
 
 	msgTooMuch  = "Refund amount was greater than amount remaining on charge."
 	msgTimeout  = "The payment platform did not answer in time, so the outcome is unknown. Check the charge or subscription on the platform before retrying."
@@ -44,107 +44,11 @@ const (
 	msgDown     = "The integration could not reach its lock or duplicate store, so nothing was done; try again in a moment."
 )
 
-// opsLog collects the JSON lines a handler logs and wakes whoever waits for
-// one. zerolog writes each line with one Write call.
-type opsLog struct {
-	mu     sync.Mutex
-	raw    bytes.Buffer
-	lines  []map[string]any
-	notify chan struct{}
-}
-
-func newOpsLog() *opsLog { return &opsLog{notify: make(chan struct{}, 1)} }
-
-func (l *opsLog) Write(p []byte) (int, error) {
-	var m map[string]any
-	if err := json.Unmarshal(p, &m); err != nil {
-		return 0, err
-	}
-	l.mu.Lock()
-	l.raw.Write(p)
-	l.lines = append(l.lines, m)
-	l.mu.Unlock()
-	select {
-	case l.notify <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (l *opsLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.raw.String()
-}
-
-// find returns the lines with message msg.
-func (l *opsLog) find(msg string) []map[string]any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for _, line := range l.lines {
-		if line["message"] == msg {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
-// waitFor blocks until a line with message msg is logged, and returns it.
-func (l *opsLog) waitFor(t *testing.T, msg string) map[string]any {
-	t.Helper()
-	return l.waitForLine(t, msg, func(map[string]any) bool { return true })
-}
-
-// waitForLine blocks until a line with message msg that match accepts is
-// logged, and returns it.
-func (l *opsLog) waitForLine(t *testing.T, msg string, match func(map[string]any) bool) map[string]any {
-	t.Helper()
-	timeout := time.After(opsWait)
-	for {
-		for _, line := range l.find(msg) {
-			if match(line) {
-				return line
-			}
-		}
-		select {
-		case <-l.notify:
-		case <-timeout:
-			t.Fatalf("no such log line %q; log:\n%s", msg, l.String())
-		}
-	}
-}
-
-// opsGateway is a Gateway built from functions; an action without one is
-// not supported.
-type opsGateway struct {
-	chargedesk.UnimplementedGateway
-	refund func(context.Context, *chargedesk.RefundRequest) (*chargedesk.Response, error)
-	cancel func(context.Context, *chargedesk.CancelRequest) (*chargedesk.Response, error)
-	calls  atomic.Int32
-}
-
-func (g *opsGateway) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-	g.calls.Add(1)
-	if g.refund == nil {
-		return chargedesk.RefundAnswer(req)
-	}
-	return g.refund(ctx, req)
-}
-
-func (g *opsGateway) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*chargedesk.Response, error) {
-	g.calls.Add(1)
-	if g.cancel == nil {
-		return chargedesk.SubscriptionStatusAnswer(chargedesk.SubscriptionStatusCanceled), nil
-	}
-	return g.cancel(ctx, req)
-}
-
 // newOpsHandler returns a handler for gw at /chargedesk, logging JSON lines
 // into the returned opsLog, with configure applied to its Config.
-func newOpsHandler(t *testing.T, gw chargedesk.Gateway, configure ...func(*chargedesk.Config)) (*chargedesk.Handler, *opsLog) {
+func newOpsHandler(t *testing.T, gw chargedesk.Gateway, configure ...func(*chargedesk.Config)) (*chargedesk.Handler, *chargedesk.LogBuffer) {
 	t.Helper()
-	logs := newOpsLog()
+	logs := &chargedesk.LogBuffer{}
 	logger := zerolog.New(logs)
 	cfg := chargedesk.Config{
 		BasePath: "/chargedesk",
@@ -300,16 +204,15 @@ func TestOperationsLogLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			gwCalled := false
-			gw := &opsGateway{
-				refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-					gwCalled = true
-					zerolog.Ctx(ctx).Info().Msg("calling the platform")
-					if tt.gatewayErr != nil {
-						return nil, tt.gatewayErr
-					}
-					return chargedesk.RefundAnswer(req)
-				},
-				cancel: func(ctx context.Context, req *chargedesk.CancelRequest) (*chargedesk.Response, error) {
+			gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+				gwCalled = true
+				zerolog.Ctx(ctx).Info().Msg("calling the platform")
+				if tt.gatewayErr != nil {
+					return nil, tt.gatewayErr
+				}
+				return chargedesk.RefundAnswer(req)
+			},
+				OnCancel: func(ctx context.Context, req *chargedesk.CancelRequest) (*chargedesk.Response, error) {
 					gwCalled = true
 					zerolog.Ctx(ctx).Info().Msg("calling the platform")
 					return nil, tt.gatewayErr
@@ -327,12 +230,12 @@ func TestOperationsLogLine(t *testing.T) {
 			require.True(t, gwCalled)
 			assert.Equal(t, "req-ops-1", rec.Header().Get(middleware.RequestIDHeader))
 
-			inGateway := logs.find("calling the platform")
+			inGateway := logs.Find(t, "calling the platform")
 			require.Len(t, inGateway, 1, "zerolog.Ctx(ctx) in the gateway is the request's logger")
 			assert.Equal(t, "req-ops-1", inGateway[0]["request_id"])
 			assert.Equal(t, string(tt.action), inGateway[0]["action"])
 
-			lines := logs.find("webhook")
+			lines := logs.Find(t, "webhook")
 			require.Len(t, lines, 1, "one line per webhook; log:\n%s", logs.String())
 			line := lines[0]
 			assert.Equal(t, "req-ops-1", line["request_id"])
@@ -358,13 +261,13 @@ func TestOperationsLogLine(t *testing.T) {
 }
 
 func TestOperationsLogLineMakesRequestID(t *testing.T) {
-	h, logs := newOpsHandler(t, &opsGateway{})
+	h, logs := newOpsHandler(t, &fakeGateway{})
 	rec := serveOps(h, opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_id", "1.00", "r")))
 	require.Equal(t, http.StatusOK, rec.Code)
 
 	id := rec.Header().Get(middleware.RequestIDHeader)
 	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{32}$`), id)
-	lines := logs.find("webhook")
+	lines := logs.Find(t, "webhook")
 	require.Len(t, lines, 1)
 	assert.Equal(t, id, lines[0]["request_id"])
 }
@@ -373,7 +276,7 @@ func TestOperationsLogLineMakesRequestID(t *testing.T) {
 
 func TestOperationsGatewayPanic(t *testing.T) {
 	var n atomic.Int32
-	gw := &opsGateway{refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+	gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
 		if n.Add(1) == 1 {
 			var m map[string]int
 			m["boom"] = 1 // a nil map: a runtime panic
@@ -388,7 +291,7 @@ func TestOperationsGatewayPanic(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, status)
 	assert.Equal(t, msgInternal, errorOf(t, body))
 
-	lines := logs.find("webhook")
+	lines := logs.Find(t, "webhook")
 	require.Len(t, lines, 1, "the panic is on the webhook's one line")
 	panicLine := lines[0]
 	assert.Equal(t, "error", panicLine["level"])
@@ -413,7 +316,7 @@ func TestOperationsMiddlewarePanic(t *testing.T) {
 		})
 	}
 	var cfg chargedesk.Config
-	h, logs := newOpsHandler(t, &opsGateway{}, func(c *chargedesk.Config) {
+	h, logs := newOpsHandler(t, &fakeGateway{}, func(c *chargedesk.Config) {
 		c.Middleware = append(c.DefaultMiddleware(), panicky)
 		cfg = *c
 	})
@@ -424,7 +327,7 @@ func TestOperationsMiddlewarePanic(t *testing.T) {
 	rec := serveOps(h, req)
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 	assert.Contains(t, errorOf(t, rec.Body.Bytes()), "outcome is unknown")
-	recovered := logs.find("webhook")
+	recovered := logs.Find(t, "webhook")
 	require.Len(t, recovered, 1, "the panic is on the webhook's one line")
 	assert.Equal(t, "middleware bug", recovered[0]["panic"])
 	assert.Equal(t, "error", recovered[0]["outcome"])
@@ -437,7 +340,7 @@ func TestOperationsMiddlewarePanic(t *testing.T) {
 
 func TestOperationsAbortHandlerPassesThrough(t *testing.T) {
 	var events []chargedesk.Event
-	gw := &opsGateway{refund: func(context.Context, *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+	gw := &fakeGateway{OnRefund: func(context.Context, *chargedesk.RefundRequest) (*chargedesk.Response, error) {
 		panic(http.ErrAbortHandler)
 	}}
 	h, _ := newOpsHandler(t, gw, func(c *chargedesk.Config) {
@@ -480,7 +383,7 @@ func TestOperationsBodyLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gw := &opsGateway{}
+			gw := &fakeGateway{}
 			h, _ := newOpsHandler(t, gw, func(c *chargedesk.Config) {
 				c.MaxBodyBytes = tt.maxBody
 				c.Middleware = tt.middleware
@@ -496,9 +399,9 @@ func TestOperationsBodyLimit(t *testing.T) {
 				assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
 				assert.Equal(t, "The webhook body is larger than the "+tt.limit+" bytes this integration accepts.",
 					errorOf(t, rec.Body.Bytes()))
-				assert.Zero(t, gw.calls.Load(), "the gateway is not called")
+				assert.Zero(t, len(gw.Calls()), "the gateway is not called")
 			} else {
-				assert.EqualValues(t, 1, gw.calls.Load())
+				assert.Len(t, gw.Calls(), 1)
 			}
 		})
 	}
@@ -525,7 +428,7 @@ func TestOperationsDeadline(t *testing.T) {
 				called   time.Time
 				ctxErr   error
 			)
-			gw := &opsGateway{refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+			gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
 				called = time.Now()
 				deadline, has = ctx.Deadline()
 				ctxErr = ctx.Err()
@@ -580,7 +483,7 @@ func TestOperationsLateOutcome(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				release := make(chan struct{})
 				started := make(chan struct{}, 1)
-				gw := &opsGateway{refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+				gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
 					started <- struct{}{}
 					<-release // past the deadline: a platform that answers late
 					if tt.err != nil {
@@ -607,7 +510,7 @@ func TestOperationsLateOutcome(t *testing.T) {
 				require.Equal(t, http.StatusGatewayTimeout, rec.Code)
 				assert.Equal(t, msgTimeout, errorOf(t, rec.Body.Bytes()))
 				<-started
-				line := logs.find("webhook")
+				line := logs.Find(t, "webhook")
 				require.Len(t, line, 1)
 				assert.Equal(t, "timeout", line[0]["outcome"])
 				assert.Contains(t, line[0]["error"], "deadline exceeded")
@@ -617,14 +520,14 @@ func TestOperationsLateOutcome(t *testing.T) {
 				rec = serveOps(h, opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "1.00", "meanwhile")))
 				assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 				assert.Equal(t, msgBusy, errorOf(t, rec.Body.Bytes()))
-				busy := logs.find("webhook")
+				busy := logs.Find(t, "webhook")
 				require.Len(t, busy, 2)
 				assert.Contains(t, busy[1]["error"], "deadline passed while it waited for another action on the same object")
-				assert.Empty(t, logs.find(msgLate))
+				assert.Empty(t, logs.Find(t, msgLate))
 
 				close(release)
 				released = true
-				late := logs.waitFor(t, msgLate)
+				late := logs.WaitFor(t, msgLate, nil)
 				assert.Equal(t, "error", late["level"])
 				assert.Equal(t, true, late["late"])
 				assert.Equal(t, tt.outcome, late["late_outcome"])
@@ -639,10 +542,10 @@ func TestOperationsLateOutcome(t *testing.T) {
 				rec = serveOps(h, opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "3.00", "late")))
 				if tt.err == nil {
 					assert.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
-					assert.EqualValues(t, 1, gw.calls.Load())
+					assert.Len(t, gw.Calls(), 1)
 				} else {
 					assert.NotEqual(t, http.StatusConflict, rec.Code, "a failed action may be retried")
-					assert.EqualValues(t, 2, gw.calls.Load())
+					assert.Len(t, gw.Calls(), 2)
 				}
 
 				mu.Lock()
@@ -661,7 +564,7 @@ func TestOperationsLateOutcome(t *testing.T) {
 // is never lost. The agent gets it, or, after a 504, the log does.
 func TestOperationsOutcomeAtTheDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		gw := &opsGateway{refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+		gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
 			<-ctx.Done()
 			return chargedesk.RefundAnswer(req)
 		}}
@@ -684,31 +587,30 @@ func TestOperationsOutcomeAtTheDeadline(t *testing.T) {
 				assert.Equal(t, msgBusy, errorOf(t, rec.Body.Bytes()))
 			case http.StatusGatewayTimeout:
 				timeouts++
-				logs.waitForLine(t, msgLate, func(line map[string]any) bool { return line["request_id"] == id })
+				logs.WaitFor(t, msgLate, func(line map[string]any) bool { return line["request_id"] == id })
 			default:
 				t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 			}
 		}
-		assert.Len(t, logs.find(msgLate), timeouts, "a late line for every 504, and only for those")
-		assert.EqualValues(t, performed+timeouts, gw.calls.Load())
+		assert.Len(t, logs.Find(t, msgLate), timeouts, "a late line for every 504, and only for those")
+		assert.Len(t, gw.Calls(), performed+timeouts)
 	})
 }
 
 // --- Per-object serialization -----------------------------------------------
 
-// ledgerGateway keeps its own ledger of refunds, as a payment platform does,
+// ledger keeps its own ledger of refunds, as a payment platform does,
 // and checks a refund against it. Its read-check-write is not atomic: the
 // platform call between reading and writing the ledger lets two refunds on
 // one charge both pass the check unless the handler serializes them.
-type ledgerGateway struct {
-	chargedesk.UnimplementedGateway
+type ledger struct {
 	mu        sync.Mutex
 	amount    map[string]chargedesk.Amount
 	refunded  map[string]chargedesk.Amount
 	performed []chargedesk.Amount
 }
 
-func (g *ledgerGateway) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+func (g *ledger) refund(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
 	id := req.Charge.ChargeID
 	g.mu.Lock()
 	amount, refunded := g.amount[id], g.refunded[id]
@@ -735,11 +637,11 @@ func (g *ledgerGateway) Refund(ctx context.Context, req *chargedesk.RefundReques
 }
 
 func TestOperationsConcurrentRefundsOnOneCharge(t *testing.T) {
-	gw := &ledgerGateway{
+	gw := &ledger{
 		amount:   map[string]chargedesk.Amount{"ch_ledger": chargedesk.MustParseAmount("20.00")},
 		refunded: map[string]chargedesk.Amount{},
 	}
-	h, _ := newOpsHandler(t, gw)
+	h, _ := newOpsHandler(t, &fakeGateway{OnRefund: gw.refund})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -785,7 +687,7 @@ func TestOperationsDifferentChargesRunInParallel(t *testing.T) {
 	arrived := make(chan string, 2)
 	release := make(chan struct{})
 	defer close(release)
-	gw := &opsGateway{refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+	gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
 		arrived <- req.Charge.ChargeID
 		select {
 		case <-release:
@@ -842,12 +744,11 @@ func TestOperationsCancelAndRefundOnOneCharge(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	gw := &opsGateway{
-		refund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-			defer enter(req.Charge.ChargeID)()
-			return chargedesk.RefundAnswer(req)
-		},
-		cancel: func(ctx context.Context, req *chargedesk.CancelRequest) (*chargedesk.Response, error) {
+	gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+		defer enter(req.Charge.ChargeID)()
+		return chargedesk.RefundAnswer(req)
+	},
+		OnCancel: func(ctx context.Context, req *chargedesk.CancelRequest) (*chargedesk.Response, error) {
 			defer enter(req.Charge.ChargeID, req.Subscription.SubscriptionID)()
 			return chargedesk.SubscriptionStatusAnswer(chargedesk.SubscriptionStatusCanceled), nil
 		},
@@ -878,7 +779,7 @@ func TestOperationsCancelAndRefundOnOneCharge(t *testing.T) {
 		assert.Equal(t, http.StatusOK, c, "webhook %d", i)
 	}
 	assert.Zero(t, overlaps, "two actions on one object ran at once")
-	assert.EqualValues(t, 2*pairs, gw.calls.Load())
+	assert.Len(t, gw.Calls(), 2*pairs)
 }
 
 // opsLocker wraps a Locker to record the keys taken, or fails.
@@ -902,20 +803,20 @@ func (l *opsLocker) Lock(ctx context.Context, key string) (func(), error) {
 func TestOperationsCustomLocker(t *testing.T) {
 	t.Run("used with the objects' keys", func(t *testing.T) {
 		locker := &opsLocker{Locker: chargedesk.NewMemoryLocker()}
-		h, _ := newOpsHandler(t, &opsGateway{}, func(c *chargedesk.Config) { c.Locker = locker })
+		h, _ := newOpsHandler(t, &fakeGateway{}, func(c *chargedesk.Config) { c.Locker = locker })
 		rec := serveOps(h, opsRequest(chargedesk.ActionCancel, cancelBody(t, "sub_k", "ch_k", "r")))
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 		assert.Equal(t, []string{"charge:ch_k", "subscription:sub_k"}, locker.keys)
 	})
 	t.Run("unavailable", func(t *testing.T) {
 		locker := &opsLocker{err: errors.New("redis: connection refused")}
-		gw := &opsGateway{}
+		gw := &fakeGateway{}
 		h, logs := newOpsHandler(t, gw, func(c *chargedesk.Config) { c.Locker = locker })
 		rec := serveOps(h, opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_k", "1.00", "r")))
 		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 		assert.Equal(t, msgDown, errorOf(t, rec.Body.Bytes()))
-		assert.Zero(t, gw.calls.Load())
-		lines := logs.find("webhook")
+		assert.Zero(t, len(gw.Calls()))
+		lines := logs.Find(t, "webhook")
 		require.Len(t, lines, 1)
 		assert.Equal(t, "locker: redis: connection refused", lines[0]["error"])
 	})
@@ -938,7 +839,7 @@ func TestOperationsDuplicateGuard(t *testing.T) {
 		window time.Duration
 		fail   int // the gateway fails its first fail calls
 		steps  []step
-		calls  int32
+		calls  int
 	}{
 		{name: "identical twice", steps: []step{
 			{body: first, status: 200},
@@ -995,9 +896,9 @@ func TestOperationsDuplicateGuard(t *testing.T) {
 			now := start
 			store := chargedesk.NewMemoryDuplicateStore()
 			store.SetClockForTest(func() time.Time { return now })
-			gw := &opsGateway{}
-			gw.refund = func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-				if gw.calls.Load() <= int32(tt.fail) {
+			gw := &fakeGateway{}
+			gw.OnRefund = func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+				if len(gw.Calls()) <= tt.fail {
 					return nil, errors.New("platform: 502 bad gateway")
 				}
 				return chargedesk.RefundAnswer(req)
@@ -1023,7 +924,7 @@ func TestOperationsDuplicateGuard(t *testing.T) {
 					assert.Equal(t, chargedesk.OutcomeDuplicate, events[i].Outcome)
 				}
 			}
-			assert.Equal(t, tt.calls, gw.calls.Load(), "gateway calls")
+			assert.Equal(t, tt.calls, len(gw.Calls()), "gateway calls")
 		})
 	}
 }
@@ -1057,7 +958,7 @@ func TestOperationsCustomDuplicateStore(t *testing.T) {
 	body := refundBody(t, "ch_store", "2.00", "r")
 	t.Run("consulted and fed", func(t *testing.T) {
 		store := &opsStore{}
-		h, _ := newOpsHandler(t, &opsGateway{}, func(c *chargedesk.Config) {
+		h, _ := newOpsHandler(t, &fakeGateway{}, func(c *chargedesk.Config) {
 			c.DuplicateStore = store
 			c.DuplicateWindow = 90 * time.Second
 		})
@@ -1070,28 +971,28 @@ func TestOperationsCustomDuplicateStore(t *testing.T) {
 	})
 	t.Run("says seen", func(t *testing.T) {
 		store := &opsStore{seen: true}
-		gw := &opsGateway{}
+		gw := &fakeGateway{}
 		h, _ := newOpsHandler(t, gw, func(c *chargedesk.Config) { c.DuplicateStore = store })
 		rec := serveOps(h, opsRequest(chargedesk.ActionRefund, body))
 		assert.Equal(t, http.StatusConflict, rec.Code)
-		assert.Zero(t, gw.calls.Load())
+		assert.Zero(t, len(gw.Calls()))
 		assert.Empty(t, store.remembered)
 	})
 	t.Run("fails", func(t *testing.T) {
 		store := &opsStore{seenErr: errors.New("redis: i/o timeout")}
-		gw := &opsGateway{}
+		gw := &fakeGateway{}
 		h, logs := newOpsHandler(t, gw, func(c *chargedesk.Config) { c.DuplicateStore = store })
 		rec := serveOps(h, opsRequest(chargedesk.ActionRefund, body))
 		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 		assert.Equal(t, msgDown, errorOf(t, rec.Body.Bytes()))
-		assert.Zero(t, gw.calls.Load(), "the gateway is not called")
-		lines := logs.find("webhook")
+		assert.Zero(t, len(gw.Calls()), "the gateway is not called")
+		lines := logs.Find(t, "webhook")
 		require.Len(t, lines, 1)
 		assert.Contains(t, lines[0]["error"], "redis: i/o timeout")
 	})
 	t.Run("not consulted when off", func(t *testing.T) {
 		store := &opsStore{seen: true}
-		h, _ := newOpsHandler(t, &opsGateway{}, func(c *chargedesk.Config) {
+		h, _ := newOpsHandler(t, &fakeGateway{}, func(c *chargedesk.Config) {
 			c.DuplicateStore = store
 			c.DuplicateWindow = -1
 		})
@@ -1161,7 +1062,7 @@ func TestOperationsObserve(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var mu sync.Mutex
 				var events []chargedesk.Event
-				h, _ := newOpsHandler(t, &opsGateway{refund: tt.gateway}, func(c *chargedesk.Config) {
+				h, _ := newOpsHandler(t, &fakeGateway{OnRefund: tt.gateway}, func(c *chargedesk.Config) {
 					c.Timeout = 5 * time.Second
 					c.Observe = func(e chargedesk.Event) {
 						mu.Lock()
@@ -1221,12 +1122,12 @@ func TestOperationsMiddlewareStack(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, logs := newOpsHandler(t, &opsGateway{}, func(c *chargedesk.Config) { c.Middleware = tt.middleware(c) })
+			h, logs := newOpsHandler(t, &fakeGateway{}, func(c *chargedesk.Config) { c.Middleware = tt.middleware(c) })
 			rec := serveOps(h, opsRequest(chargedesk.ActionRefund, refundBody(t, "ch_mw", "1.00", "r")))
 			require.Equal(t, http.StatusOK, rec.Code)
 			assert.Equal(t, tt.requestID, rec.Header().Get(middleware.RequestIDHeader) != "")
 			assert.Equal(t, tt.tagged, rec.Header().Get("X-Tag") == "outer")
-			lines := logs.find(tt.logLine)
+			lines := logs.Find(t, tt.logLine)
 			require.Len(t, lines, 1, "one line per webhook, whatever the stack")
 			assert.Equal(t, "refund", lines[0]["action"])
 			assert.Equal(t, "ch_mw", lines[0]["charge_id"])

@@ -28,8 +28,8 @@ func TestPanicThatPanicsAgain(t *testing.T) {
 		"panics with nil": func(context.Context, chargedesk.Action, any) (*chargedesk.Response, error) { panic(error(nil)) },
 	} {
 		t.Run(name, func(t *testing.T) {
-			logs := &syncBuffer{}
-			h := newHandler(t, &fakeGateway{answer: gateway}, func(cfg *chargedesk.Config) {
+			logs := &chargedesk.LogBuffer{}
+			h := newHandler(t, &fakeGateway{Answer: gateway}, func(cfg *chargedesk.Config) {
 				l := zerolog.New(logs)
 				cfg.Logger = &l
 				cfg.Middleware = []func(http.Handler) http.Handler{}
@@ -38,7 +38,7 @@ func TestPanicThatPanicsAgain(t *testing.T) {
 			require.NotPanics(t, func() { h.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund))) })
 			assert.Equal(t, http.StatusInternalServerError, rec.Code)
 			assert.Contains(t, errorMessage(t, rec), "outcome is unknown")
-			_, lines := logs.lines(t)
+			_, lines := logs.Lines(t)
 			var line map[string]any
 			for _, l := range lines {
 				if l["message"] == "webhook" {

@@ -66,7 +66,7 @@ func pow10(n int) int {
 // 12.34 sent by PHP as 12.339999999999999 refunds 12.34, and the log says
 // it was read as a float; float arithmetic that is no amount is refused.
 func TestPHPFloatRefund(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &chargedesk.LogBuffer{}
 	gw := &fakeGateway{}
 	h := newHandler(t, gw, func(cfg *chargedesk.Config) {
 		l := zerolog.New(logs)
@@ -76,9 +76,9 @@ func TestPHPFloatRefund(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, webhook("/chargedesk/refund", body))
 	require.Equal(t, http.StatusOK, rec.Code, "body: %s", rec.Body)
-	require.Len(t, gw.calls(), 1)
-	assert.Equal(t, "12.34", gw.calls()[0].req.(*chargedesk.RefundRequest).RefundAmount.String())
-	_, lines := logs.lines(t)
+	require.Len(t, gw.Calls(), 1)
+	assert.Equal(t, "12.34", gw.Calls()[0].Req.(*chargedesk.RefundRequest).RefundAmount.String())
+	_, lines := logs.Lines(t)
 	require.NotEmpty(t, lines)
 	assert.Equal(t, true, lines[len(lines)-1]["refund_amount_php_float"])
 
