@@ -14,11 +14,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/chargedesk/chargedesk-go"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chargedesk/chargedesk-go"
 )
 
 // A configuration loaded from a file takes Go duration strings; a bare
@@ -270,4 +269,120 @@ func TestLostLockCancelsTheGateway(t *testing.T) {
 		assert.Regexp(t, `^chargedesk-[0-9a-f]{40}$`, lost["idempotency_key"])
 		assert.Equal(t, "example-Xs84hY5BSt5IttuRSIsQIA8r", lost["charge_id"])
 	})
+}
+
+func TestNewHandlerConfigErrors(t *testing.T) {
+	auth := func(values ...string) []chargedesk.Header {
+		return []chargedesk.Header{{Name: "Authorization", Values: values}}
+	}
+	tests := []struct {
+		name    string
+		gateway chargedesk.Gateway
+		change  func(*chargedesk.Config)
+		setting string
+	}{
+		{name: "no header", change: func(c *chargedesk.Config) { c.Headers = nil }, setting: "Headers"},
+		{name: "short secret", change: func(c *chargedesk.Config) { c.Headers = auth("Bearer short") }, setting: "Headers"},
+		{name: "one short value among two", change: func(c *chargedesk.Config) { c.Headers = auth(secret, "short") },
+			setting: "Headers"},
+		{name: "placeholders only", change: func(c *chargedesk.Config) {
+			c.Headers = []chargedesk.Header{{Name: "X-Charge", Values: []string{"{charge_id}{customer_id}"}}}
+		}, setting: "Headers"},
+		{name: "unknown placeholder in a header", change: func(c *chargedesk.Config) {
+			c.Headers = append(c.Headers, chargedesk.Header{Name: "X-Charge", Values: []string{"{nope}"}})
+		}, setting: "Headers[1].Values[0]"},
+		{name: "unknown placeholder in the base path",
+			change: func(c *chargedesk.Config) { c.BasePath = "/hooks/{nope}" }, setting: "BasePath"},
+		{name: "unknown placeholder in a path", change: func(c *chargedesk.Config) {
+			c.Paths = map[chargedesk.Action]string{chargedesk.ActionVoid: "/void/{nope}"}
+		}, setting: "Paths[void]"},
+		{name: "bad header name", change: func(c *chargedesk.Config) { c.Headers[0].Name = "Auth orization" },
+			setting: "Headers[0].Name"},
+		{name: "empty header name", change: func(c *chargedesk.Config) { c.Headers[0].Name = "" },
+			setting: "Headers[0].Name"},
+		{name: "header twice", change: func(c *chargedesk.Config) {
+			c.Headers = append(c.Headers, chargedesk.Header{Name: "authorization", Values: []string{secret}})
+		}, setting: "Headers[1].Name"},
+		{name: "header without values", change: func(c *chargedesk.Config) { c.Headers[0].Values = nil },
+			setting: "Headers[0].Values"},
+		{name: "duplicate paths", change: func(c *chargedesk.Config) {
+			c.Paths = map[chargedesk.Action]string{chargedesk.ActionRefund: "/x", chargedesk.ActionCapture: "/x"}
+		}, setting: "Paths[capture]"},
+		{name: "path equal to another action's default", change: func(c *chargedesk.Config) {
+			c.Paths = map[chargedesk.Action]string{chargedesk.ActionVoid: "/capture"}
+		}, setting: "Paths[void]"},
+		{name: "path without leading slash", change: func(c *chargedesk.Config) {
+			c.Paths = map[chargedesk.Action]string{chargedesk.ActionRefund: "refund"}
+		}, setting: "Paths[refund]"},
+		{name: "base path with query", change: func(c *chargedesk.Config) { c.BasePath = "/chargedesk?company=x" },
+			setting: "BasePath"},
+		{name: "base path with fragment", change: func(c *chargedesk.Config) { c.BasePath = "/chargedesk#x" },
+			setting: "BasePath"},
+		{name: "base path without slash", change: func(c *chargedesk.Config) { c.BasePath = "chargedesk" },
+			setting: "BasePath"},
+		{name: "base path with a wildcard", change: func(c *chargedesk.Config) { c.BasePath = "/hooks/*" },
+			setting: "BasePath"},
+		{name: "base path with a stray brace", change: func(c *chargedesk.Config) { c.BasePath = "/hooks/{x" },
+			setting: "BasePath"},
+		{name: "path with a stray brace", change: func(c *chargedesk.Config) {
+			c.Paths = map[chargedesk.Action]string{chargedesk.ActionRefund: "/refund/{id:[0-9]+}"}
+		}, setting: "Paths[refund]"},
+		{name: "base path URL of another scheme", change: func(c *chargedesk.Config) { c.BasePath = "ftp://x/y" },
+			setting: "BasePath"},
+		{name: "unknown action", change: func(c *chargedesk.Config) {
+			c.Paths = map[chargedesk.Action]string{"bogus": "/bogus"}
+		}, setting: "Paths[bogus]"},
+		{name: "nil gateway", gateway: nil, setting: "gateway"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			if tt.change != nil {
+				tt.change(&cfg)
+			}
+			gw := tt.gateway
+			if gw == nil && tt.setting != "gateway" {
+				gw = &fakeGateway{}
+			}
+			h, err := chargedesk.NewHandler(gw, cfg)
+			var cfgErr *chargedesk.ConfigError
+			require.ErrorAs(t, err, &cfgErr)
+			assert.Nil(t, h)
+			assert.Equal(t, tt.setting, cfgErr.Setting, "error: %v", err)
+			assert.NotEmpty(t, cfgErr.Problem)
+			assert.NotContains(t, err.Error(), secretValue)
+		})
+	}
+
+	t.Run("no header but AllowUnauthenticated", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.Headers = nil
+		cfg.AllowUnauthenticated = true
+		h, err := chargedesk.NewHandler(&fakeGateway{}, cfg)
+		require.NoError(t, err)
+		assert.NotNil(t, h)
+	})
+}
+
+// TestConfigErrorHidesSecrets checks that what is wrong with a header is
+// told without its value.
+func TestConfigErrorHidesSecrets(t *testing.T) {
+	const hidden = "s3cr3t-d0-not-print"
+	values := []string{
+		"Bearer " + hidden + " {nope}",
+		"Bearer " + hidden + "\n",
+		" Bearer " + hidden,
+		"Bearer " + hidden + "\x00",
+		hidden[:8],
+	}
+	for i, v := range values {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Headers = []chargedesk.Header{{Name: "Authorization", Values: []string{v}}}
+			_, err := chargedesk.NewHandler(&fakeGateway{}, cfg)
+			var cfgErr *chargedesk.ConfigError
+			require.ErrorAs(t, err, &cfgErr)
+			assert.NotContains(t, err.Error(), hidden[:8])
+		})
+	}
 }

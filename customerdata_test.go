@@ -8,11 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chargedesk/chargedesk-go"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chargedesk/chargedesk-go"
 )
 
 const (

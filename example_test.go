@@ -8,10 +8,9 @@ import (
 	"net/http/httptest"
 	"strings"
 
+	"github.com/chargedesk/chargedesk-go"
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
-
-	"github.com/chargedesk/chargedesk-go"
 )
 
 // shop is a Gateway that performs refunds and payment requests; every other

@@ -5,9 +5,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/stretchr/testify/require"
 )
 
 // A PHP curl call that forgets its Content-Type header sends JSON labelled

@@ -6,10 +6,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/chargedesk/chargedesk-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chargedesk/chargedesk-go"
 )
 
 // TestHeaderTemplates checks how the receiver fills a header template from
@@ -213,4 +212,67 @@ func TestHeaderAbsentWhenPlaceholderRendersEmpty(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, send(map[string]string{"Authorization": secret}),
 		"a header with fixed text must be present")
 	assert.Equal(t, http.StatusUnauthorized, send(map[string]string{"Authorization": secret, "X-Charge": charge, "X-Phone": "555"}))
+}
+
+func TestHandlerAuthentication(t *testing.T) {
+	const next = "Bearer next-secret-fedcba9876543210"
+	rotation := func(c *chargedesk.Config) { c.Headers[0].Values = []string{secret, next} }
+	chargeHeader := func(c *chargedesk.Config) {
+		c.Headers = append(c.Headers, chargedesk.Header{Name: "X-Charge", Values: []string{"{charge_id}"}})
+	}
+	setAuth := func(v string) func(http.Header) { return func(h http.Header) { h.Set("Authorization", v) } }
+	oneOff := secret[:len(secret)-1] + "e" // last character changed
+	unauthorized := "The webhook was refused: its authentication headers do not match the integration's settings."
+	runCases(t, []errCase{
+		{name: "missing secret", header: func(h http.Header) { h.Del("Authorization") },
+			status: http.StatusUnauthorized, message: unauthorized},
+		{name: "wrong secret", header: setAuth("Bearer wrong-secret-0123456789abc"),
+			status: http.StatusUnauthorized, message: unauthorized,
+			absent: []string{"wrong-secret", secretValue}},
+		{name: "secret one character off", header: setAuth(oneOff),
+			status: http.StatusUnauthorized, message: unauthorized, absent: []string{secretValue, oneOff}},
+		{name: "secret with a suffix", header: setAuth(secret + "x"), status: http.StatusUnauthorized},
+		{name: "secret prefix only", header: setAuth(secret[:10]), status: http.StatusUnauthorized},
+		{name: "secret sent twice", header: func(h http.Header) { h.Add("Authorization", secret) },
+			status: http.StatusUnauthorized},
+		{name: "header name in other case", header: func(h http.Header) {
+			h.Del("Authorization")
+			h["authorization"] = []string{secret}
+		}, status: http.StatusUnauthorized}, // a raw map key a client never sends; canonical names only
+		{name: "rotation: old value", config: rotation, status: http.StatusOK, called: 1},
+		{name: "rotation: new value", config: rotation, header: setAuth(next), status: http.StatusOK, called: 1},
+		{name: "rotation: neither", config: rotation, header: setAuth("Bearer other-secret-0000000000"),
+			status: http.StatusUnauthorized, absent: []string{secretValue, "next-secret"}},
+		{name: "templated header matches", config: chargeHeader,
+			header: func(h http.Header) { h.Set("X-Charge", "example-Xs84hY5BSt5IttuRSIsQIA8r") },
+			status: http.StatusOK, called: 1},
+		{name: "templated header mismatches", config: chargeHeader,
+			header: func(h http.Header) { h.Set("X-Charge", "example-somebody-else") },
+			status: http.StatusUnauthorized, message: unauthorized},
+		{name: "templated header missing", config: chargeHeader,
+			status: http.StatusUnauthorized, message: unauthorized},
+		{name: "templated header right, secret wrong", config: chargeHeader, header: func(h http.Header) {
+			h.Set("X-Charge", "example-Xs84hY5BSt5IttuRSIsQIA8r")
+			h.Set("Authorization", oneOff)
+		}, status: http.StatusUnauthorized},
+		{name: "base path placeholder matches",
+			config: func(c *chargedesk.Config) { c.BasePath = "/hooks/{company}" },
+			path:   "/hooks/company-example/refund", status: http.StatusOK, called: 1},
+		{name: "base path placeholder mismatches",
+			config: func(c *chargedesk.Config) { c.BasePath = "/hooks/{company}" },
+			path:   "/hooks/other/refund", status: http.StatusUnauthorized, message: unauthorized},
+		{name: "base path placeholder with trailing slash",
+			config: func(c *chargedesk.Config) { c.BasePath = "/hooks/{company}" },
+			path:   "/hooks/company-example/refund/", status: http.StatusOK, called: 1},
+		{name: "path placeholder", config: func(c *chargedesk.Config) {
+			c.Paths = map[chargedesk.Action]string{chargedesk.ActionRefund: "/refund/{charge_id}"}
+		}, path: "/chargedesk/refund/example-Xs84hY5BSt5IttuRSIsQIA8r", status: http.StatusOK, called: 1},
+		{name: "path placeholder mismatches", config: func(c *chargedesk.Config) {
+			c.Paths = map[chargedesk.Action]string{chargedesk.ActionRefund: "/refund/{charge_id}"}
+		}, path: "/chargedesk/refund/example-other", status: http.StatusUnauthorized},
+		{name: "unauthenticated allowed", config: func(c *chargedesk.Config) {
+			c.Headers = nil
+			c.AllowUnauthenticated = true
+		}, header: func(h http.Header) { h.Del("Authorization") }, status: http.StatusOK, called: 1},
+	})
 }

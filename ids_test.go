@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chargedesk/chargedesk-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chargedesk/chargedesk-go"
 )
 
 // Ids are well-formed or refused with 400 naming the field: a spelling a

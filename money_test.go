@@ -6,11 +6,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/chargedesk/chargedesk-go"
 	"github.com/govalues/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chargedesk/chargedesk-go"
 )
 
 func TestAmountArithmeticIsExactOrRefused(t *testing.T) {

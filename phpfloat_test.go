@@ -8,11 +8,10 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/chargedesk/chargedesk-go"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chargedesk/chargedesk-go"
 )
 
 // phpFloat writes f as PHP's json_encode does with serialize_precision =

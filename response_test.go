@@ -5,10 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chargedesk/chargedesk-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chargedesk/chargedesk-go"
 )
 
 func ptr[T any](v T) *T { return &v }
