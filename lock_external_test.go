@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/chargedesk/chargedesk-go"
@@ -56,149 +57,139 @@ func (g *ledger) refund(ctx context.Context, req *chargedesk.RefundRequest) (*ch
 }
 
 func TestConcurrentRefundsOnOneCharge(t *testing.T) {
-	gw := &ledger{
-		amount:   map[string]chargedesk.Amount{"ch_ledger": chargedesk.MustParseAmount("20.00")},
-		refunded: map[string]chargedesk.Amount{},
-	}
-	h, _ := newLoggedHandler(t, &fakeGateway{OnRefund: gw.refund})
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-
-	const n = 40
-	statuses := make([]int, n)
-	messages := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			// Each with its own reason, so none is a duplicate of another.
-			status, body := post(t, srv, chargedesk.ActionRefund,
-				refundBody(t, "ch_ledger", "1.00", fmt.Sprintf("Refund %d of 40", i+1)))
-			statuses[i] = status
-			if status != http.StatusOK {
-				messages[i] = errorOf(t, body)
-			}
-		})
-	}
-	wg.Wait()
-
-	count := map[int]int{}
-	for i, s := range statuses {
-		count[s]++
-		if s == http.StatusUnprocessableEntity {
-			assert.Equal(t, msgTooMuch, messages[i])
+	// In a bubble, the platform's latency passes for all at once: without
+	// the lock every refund would read the ledger before any wrote it.
+	synctest.Test(t, func(t *testing.T) {
+		gw := &ledger{
+			amount:   map[string]chargedesk.Amount{"ch_ledger": chargedesk.MustParseAmount("20.00")},
+			refunded: map[string]chargedesk.Amount{},
 		}
-	}
-	assert.Equal(t, map[int]int{http.StatusOK: 20, http.StatusUnprocessableEntity: 20}, count)
+		h, _ := newLoggedHandler(t, &fakeGateway{OnRefund: gw.refund})
 
-	gw.mu.Lock()
-	defer gw.mu.Unlock()
-	sum := chargedesk.MustParseAmount("0.00")
-	for _, a := range gw.performed {
-		next, err := sum.Add(a)
-		require.NoError(t, err)
-		sum = next
-	}
-	assert.Equal(t, "20.00", sum.String(), "exactly the charge is refunded, never more")
-	assert.Equal(t, "20.00", gw.refunded["ch_ledger"].String())
+		const n = 40
+		recs := make([]*httptest.ResponseRecorder, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				// Each with its own reason, so none is a duplicate of another.
+				recs[i] = serve(h, actionRequest(chargedesk.ActionRefund,
+					refundBody(t, "ch_ledger", "1.00", fmt.Sprintf("Refund %d of 40", i+1))))
+			})
+		}
+		wg.Wait()
+
+		count := map[int]int{}
+		for _, rec := range recs {
+			count[rec.Code]++
+			if rec.Code == http.StatusUnprocessableEntity {
+				assert.Equal(t, msgTooMuch, errorOf(t, rec.Body.Bytes()))
+			}
+		}
+		assert.Equal(t, map[int]int{http.StatusOK: 20, http.StatusUnprocessableEntity: 20}, count)
+
+		gw.mu.Lock()
+		defer gw.mu.Unlock()
+		sum := chargedesk.MustParseAmount("0.00")
+		for _, a := range gw.performed {
+			next, err := sum.Add(a)
+			require.NoError(t, err)
+			sum = next
+		}
+		assert.Equal(t, "20.00", sum.String(), "exactly the charge is refunded, never more")
+		assert.Equal(t, "20.00", gw.refunded["ch_ledger"].String())
+	})
 }
 
 func TestDifferentChargesRunInParallel(t *testing.T) {
-	arrived := make(chan string, 2)
-	release := make(chan struct{})
-	defer close(release)
-	gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-		arrived <- req.Charge.ChargeID
-		select {
-		case <-release:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return chargedesk.RefundAnswer(req)
-	}}
-	h, _ := newLoggedHandler(t, gw)
+	synctest.Test(t, func(t *testing.T) {
+		arrived := make(chan string, 2)
+		release := make(chan struct{})
+		gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+			arrived <- req.Charge.ChargeID
+			<-release
+			return chargedesk.RefundAnswer(req)
+		}}
+		h, _ := newLoggedHandler(t, gw)
 
-	results := make(chan int, 2)
-	for _, id := range []string{"ch_a", "ch_b"} {
-		go func() {
-			results <- serve(h, actionRequest(chargedesk.ActionRefund, refundBody(t, id, "1.00", "r"))).Code
-		}()
-	}
-	// Both calls are in the gateway at once: neither waits for the other.
-	got := map[string]bool{}
-	timeout := time.After(waitLimit)
-	for len(got) < 2 {
-		select {
-		case id := <-arrived:
-			got[id] = true
-		case <-timeout:
-			t.Fatalf("only %v reached the gateway: actions on different charges were serialized", got)
+		results := make(chan int, 2)
+		for _, id := range []string{"ch_a", "ch_b"} {
+			go func() {
+				results <- serve(h, actionRequest(chargedesk.ActionRefund, refundBody(t, id, "1.00", "r"))).Code
+			}()
 		}
-	}
-	release <- struct{}{}
-	release <- struct{}{}
-	assert.Equal(t, http.StatusOK, <-results)
-	assert.Equal(t, http.StatusOK, <-results)
+		// Once every goroutine is blocked, both calls are in the gateway:
+		// neither waits for the other's lock.
+		synctest.Wait()
+		require.Len(t, arrived, 2, "actions on different charges were serialized")
+		close(release)
+		assert.Equal(t, http.StatusOK, <-results)
+		assert.Equal(t, http.StatusOK, <-results)
+	})
 }
 
 func TestCancelAndRefundOnOneCharge(t *testing.T) {
-	var mu sync.Mutex
-	inFlight := map[string]int{}
-	overlaps := 0
-	// enter marks an object busy in the gateway and counts an overlap.
-	enter := func(ids ...string) func() {
-		mu.Lock()
-		for _, id := range ids {
-			inFlight[id]++
-			if inFlight[id] > 1 {
-				overlaps++
-			}
-		}
-		mu.Unlock()
-		time.Sleep(200 * time.Microsecond)
-		return func() {
+	// In a bubble, every action in the gateway stays there for the same
+	// virtual time, so any two that the locks fail to separate overlap.
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		inFlight := map[string]int{}
+		overlaps := 0
+		// enter marks an object busy in the gateway and counts an overlap.
+		enter := func(ids ...string) func() {
 			mu.Lock()
 			for _, id := range ids {
-				inFlight[id]--
+				inFlight[id]++
+				if inFlight[id] > 1 {
+					overlaps++
+				}
 			}
 			mu.Unlock()
+			time.Sleep(200 * time.Microsecond)
+			return func() {
+				mu.Lock()
+				for _, id := range ids {
+					inFlight[id]--
+				}
+				mu.Unlock()
+			}
 		}
-	}
-	gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-		defer enter(req.Charge.ChargeID)()
-		return chargedesk.RefundAnswer(req)
-	},
-		OnCancel: func(ctx context.Context, req *chargedesk.CancelRequest) (*chargedesk.Response, error) {
-			defer enter(req.Charge.ChargeID, req.Subscription.SubscriptionID)()
-			return chargedesk.SubscriptionStatusAnswer(chargedesk.SubscriptionStatusCanceled), nil
+		gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+			defer enter(req.Charge.ChargeID)()
+			return chargedesk.RefundAnswer(req)
 		},
-	}
-	// A deadlock shows as a 503 at this deadline instead of a hung test.
-	h, _ := newLoggedHandler(t, gw, func(c *chargedesk.Config) { c.Timeout = waitLimit })
+			OnCancel: func(ctx context.Context, req *chargedesk.CancelRequest) (*chargedesk.Response, error) {
+				defer enter(req.Charge.ChargeID, req.Subscription.SubscriptionID)()
+				return chargedesk.SubscriptionStatusAnswer(chargedesk.SubscriptionStatusCanceled), nil
+			},
+		}
+		// A deadlock shows as a 503 at this deadline instead of a hung test.
+		h, _ := newLoggedHandler(t, gw, func(c *chargedesk.Config) { c.Timeout = waitLimit })
 
-	const pairs = 30
-	var wg sync.WaitGroup
-	codes := make([]int, 2*pairs)
-	for i := range pairs {
-		cancel := func() {
-			codes[2*i] = serve(h, actionRequest(chargedesk.ActionCancel, cancelBody(t, "sub_x", "ch_x", fmt.Sprint("cancel ", i)))).Code
+		const pairs = 30
+		var wg sync.WaitGroup
+		codes := make([]int, 2*pairs)
+		for i := range pairs {
+			cancel := func() {
+				codes[2*i] = serve(h, actionRequest(chargedesk.ActionCancel, cancelBody(t, "sub_x", "ch_x", fmt.Sprint("cancel ", i)))).Code
+			}
+			refund := func() {
+				codes[2*i+1] = serve(h, actionRequest(chargedesk.ActionRefund, refundBody(t, "ch_x", "0.01", fmt.Sprint("refund ", i)))).Code
+			}
+			if i%2 == 0 {
+				wg.Go(cancel)
+				wg.Go(refund)
+			} else {
+				wg.Go(refund)
+				wg.Go(cancel)
+			}
 		}
-		refund := func() {
-			codes[2*i+1] = serve(h, actionRequest(chargedesk.ActionRefund, refundBody(t, "ch_x", "0.01", fmt.Sprint("refund ", i)))).Code
+		wg.Wait()
+		for i, c := range codes {
+			assert.Equal(t, http.StatusOK, c, "webhook %d", i)
 		}
-		if i%2 == 0 {
-			wg.Go(cancel)
-			wg.Go(refund)
-		} else {
-			wg.Go(refund)
-			wg.Go(cancel)
-		}
-	}
-	wg.Wait()
-	for i, c := range codes {
-		assert.Equal(t, http.StatusOK, c, "webhook %d", i)
-	}
-	assert.Zero(t, overlaps, "two actions on one object ran at once")
-	assert.Len(t, gw.Calls(), 2*pairs)
+		assert.Zero(t, overlaps, "two actions on one object ran at once")
+		assert.Len(t, gw.Calls(), 2*pairs)
+	})
 }
 
 // opsLocker wraps a Locker to record the keys taken, or fails.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -130,69 +131,72 @@ func TestMemoryLockerContextEndsWhileWaiting(t *testing.T) {
 		}, want: context.DeadlineExceeded},
 	}
 	for _, tt := range tests {
+		// In a bubble: the deadline passes in virtual time, and a waiter is
+		// known to wait once every goroutine is blocked.
 		t.Run(tt.name, func(t *testing.T) {
-			m := NewMemoryLocker()
-			unlock, err := m.Lock(lockTestContext(t), "k")
-			require.NoError(t, err)
+			synctest.Test(t, func(t *testing.T) {
+				m := NewMemoryLocker()
+				unlock, err := m.Lock(lockTestContext(t), "k")
+				require.NoError(t, err)
 
-			ctx, cancel := tt.make()
-			defer cancel()
-			errc := make(chan error, 1)
-			go func() {
-				u, err := m.Lock(ctx, "k")
-				if u != nil {
-					u()
+				ctx, cancel := tt.make()
+				defer cancel()
+				errc := make(chan error, 1)
+				go func() {
+					u, err := m.Lock(ctx, "k")
+					if u != nil {
+						u()
+					}
+					errc <- err
+				}()
+				if tt.want == context.Canceled {
+					synctest.Wait() // cancel while it waits
+					require.Equal(t, 2, lockRefs(m, "k"))
+					cancel()
 				}
-				errc <- err
-			}()
-			if tt.want == context.Canceled {
-				waitForRefs(t, m, "k", 2) // cancel while it waits
-				cancel()
-			}
-			select {
-			case err := <-errc:
-				require.ErrorIs(t, err, tt.want)
-			case <-time.After(lockTestTimeout):
-				t.Fatal("Lock did not return when its context ended")
-			}
-			assert.Equal(t, 1, lockRefs(m, "k"), "the waiter that gave up must not count")
-			unlock()
-			assert.Zero(t, heldLocks(m), "nothing may leak once every holder unlocked")
+				require.ErrorIs(t, <-errc, tt.want, "Lock returns when its context ends")
+				assert.Equal(t, 1, lockRefs(m, "k"), "the waiter that gave up must not count")
+				unlock()
+				assert.Zero(t, heldLocks(m), "nothing may leak once every holder unlocked")
 
-			// The lock still works afterwards.
-			u, err := m.Lock(lockTestContext(t), "k")
-			require.NoError(t, err)
-			u()
-			assert.Zero(t, heldLocks(m))
+				// The lock still works afterwards.
+				u, err := m.Lock(lockTestContext(t), "k")
+				require.NoError(t, err)
+				u()
+				assert.Zero(t, heldLocks(m))
+			})
 		})
 	}
 }
 
 func TestMemoryLockerUnlockTwice(t *testing.T) {
-	m := NewMemoryLocker()
-	ctx := lockTestContext(t)
-	first, err := m.Lock(ctx, "k")
-	require.NoError(t, err)
-	first()
-	second, err := m.Lock(ctx, "k")
-	require.NoError(t, err)
+	synctest.Test(t, func(t *testing.T) {
+		m := NewMemoryLocker()
+		ctx := lockTestContext(t)
+		first, err := m.Lock(ctx, "k")
+		require.NoError(t, err)
+		first()
+		second, err := m.Lock(ctx, "k")
+		require.NoError(t, err)
 
-	done := make(chan struct{})
-	go func() {
-		first() // must be a no-op, not a release of second's hold
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		t.Fatal("a second unlock blocked")
-	}
-	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	defer cancel()
-	_, err = m.Lock(short, "k")
-	require.ErrorIs(t, err, context.DeadlineExceeded, "the lock is still held by second")
-	second()
-	assert.Zero(t, heldLocks(m))
+		done := make(chan struct{})
+		go func() {
+			first() // must be a no-op, not a release of second's hold
+			close(done)
+		}()
+		synctest.Wait()
+		select {
+		case <-done:
+		default:
+			t.Fatal("a second unlock blocked")
+		}
+		short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		defer cancel()
+		_, err = m.Lock(short, "k")
+		require.ErrorIs(t, err, context.DeadlineExceeded, "the lock is still held by second")
+		second()
+		assert.Zero(t, heldLocks(m))
+	})
 }
 
 func TestMemoryLockerNoLeakUnderLoad(t *testing.T) {
