@@ -1,7 +1,6 @@
 package chargedesk
 
 import (
-	"bytes"
 	"context"
 	"reflect"
 	"testing"
@@ -71,7 +70,7 @@ func TestActionTableIsComplete(t *testing.T) {
 			assert.Equal(t, key, duplicateKey(action, req), "the key is stable")
 
 			// Its log fields name its objects.
-			var buf bytes.Buffer
+			var buf LogBuffer
 			log := zerolog.New(&buf)
 			annotate(&log, req)
 			log.Info().Msg("")

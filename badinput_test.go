@@ -36,7 +36,7 @@ type badInputRequest struct {
 // middleware and returns the answer, the gateway and the log.
 func badInputServe(t *testing.T, req badInputRequest) (*httptest.ResponseRecorder, *FakeGateway, string) {
 	t.Helper()
-	var logs bytes.Buffer
+	var logs LogBuffer
 	logger := zerolog.New(&logs)
 	gw := &FakeGateway{Answer: func(context.Context, Action, any) (*Response, error) { return nil, nil }}
 	h, err := NewHandler(gw, Config{

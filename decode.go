@@ -23,34 +23,53 @@ import (
 // request, under the same rules. A body that is a JSON object is JSON
 // whatever its Content-Type says (a PHP curl call that forgets the header
 // sends application/x-www-form-urlencoded); only a body that is not one is
-// read as a form, and only when the Content-Type says form. It also returns the body as the JSON object it decoded (the
-// form converted), in which placeholders are looked up.
-func decodeBody(contentType string, body []byte) (*envelope, []byte, error) {
+// read as a form, and only when the Content-Type says form. With fields
+// set, it also returns the payload's fields, in which placeholders are
+// looked up, collected in the same pass.
+func decodeBody(contentType string, body []byte, fields bool) (*envelope, payloadFields, error) {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err == nil && mt == "application/x-www-form-urlencoded" && !looksLikeJSONObject(body) {
 		js, err := formToJSON(body)
 		if err != nil {
-			return nil, nil, err
+			return nil, payloadFields{}, err
 		}
 		body = js
 	}
-	env, err := decodeEnvelope(body)
-	if err != nil {
-		return nil, nil, err
+	var pf payloadFields
+	var collect func(record, key string, raw []byte)
+	if fields {
+		pf.top, pf.charge, pf.sub = map[string]json.RawMessage{}, map[string]json.RawMessage{}, map[string]json.RawMessage{}
+		collect = func(record, key string, raw []byte) {
+			switch record {
+			case "":
+				pf.top[key] = raw
+			case "charge":
+				pf.charge[key] = raw
+			case "subscription":
+				pf.sub[key] = raw
+			}
+		}
 	}
-	return env, body, nil
+	env, err := decodeEnvelopeCollect(body, collect)
+	if err != nil {
+		return nil, payloadFields{}, err
+	}
+	return env, pf, nil
 }
 
-// decodeEnvelope checks body's structure and decodes it.
-func decodeEnvelope(body []byte) (*envelope, error) {
-	if err := checkJSON(body); err != nil {
+// decodeEnvelope checks body's structure and decodes it, in one pass.
+func decodeEnvelope(body []byte) (*envelope, error) { return decodeEnvelopeCollect(body, nil) }
+
+func decodeEnvelopeCollect(body []byte, collect func(record, key string, raw []byte)) (*envelope, error) {
+	env := new(envelope)
+	err := wire.CheckDecode(body, webhookSchema, env, collect)
+	switch {
+	case err == nil:
+		return env, nil
+	case errors.Is(err, errBadJSON), errors.Is(err, errEmptyBody), errors.Is(err, errNotObject):
 		return nil, err
 	}
-	env := new(envelope)
-	if err := json.Unmarshal(body, env); err != nil {
-		return nil, decodeError(err)
-	}
-	return env, nil
+	return nil, decodeError(err)
 }
 
 // decodeError turns an encoding/json error into one that names the field.

@@ -100,7 +100,7 @@ func FuzzDecode(f *testing.F) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		before := ms.TotalAlloc
-		env, _, err := decodeBody(contentType, body)
+		env, _, err := decodeBody(contentType, body, false)
 		runtime.ReadMemStats(&ms)
 		// Linear in the input with a generous factor: a quadratic or
 		// exponential blow-up on a few kilobytes goes far past it.
@@ -392,4 +392,31 @@ func fuzzJSONRefusal(body []byte) string {
 			}
 		}
 	}
+}
+
+// FuzzOnePassDecode checks the handler's one-pass decoding against
+// encoding/json: for a body whose structure passes, both decode the same
+// envelope, or both fail with the same message.
+func FuzzOnePassDecode(f *testing.F) {
+	for _, b := range fuzzFileSeeds(f) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if checkJSON(body) != nil {
+			return
+		}
+		onePass, err1 := decodeEnvelope(body)
+		var viaJSON envelope
+		err2 := json.Unmarshal(body, &viaJSON)
+		if err2 != nil {
+			err2 = decodeError(err2)
+		}
+		if err1 != nil || err2 != nil {
+			require.Error(t, err1, "encoding/json: %v", err2)
+			require.Error(t, err2, "one pass: %v", err1)
+			assert.Equal(t, err2.Error(), err1.Error())
+			return
+		}
+		assert.Equal(t, &viaJSON, onePass)
+	})
 }

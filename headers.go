@@ -214,8 +214,8 @@ func hasSuffixSecret(s, suffix string) bool {
 
 // templatesMatch checks the templated headers and the Base Path's
 // placeholders against the payload.
-func (h *Handler) templatesMatch(def *actionDef, r *http.Request, body []byte) bool {
-	fields := newPayloadFields(def.subject, body)
+func (h *Handler) templatesMatch(def *actionDef, r *http.Request, fields payloadFields) bool {
+	fields.main = def.subject
 	ok := true
 	for _, rule := range h.headers {
 		if !rule.static {

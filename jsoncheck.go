@@ -44,5 +44,8 @@ var webhookSchema = func() *wire.Schema {
 			}
 		}
 	}
-	return wire.NewSchema(keys, records, lists)
+	s := wire.NewSchema(keys, records, lists)
+	wire.Overlay(s, func(c *Charge) any { return c.wire() })
+	wire.Overlay(s, func(s *Subscription) any { return s.wire() })
+	return s
 }()

@@ -144,7 +144,7 @@ func (h *Handler) process(ctx context.Context, def *actionDef, r *http.Request, 
 	if err != nil {
 		return nil, err
 	}
-	env, payload, err := decodeBody(r.Header.Get("Content-Type"), body)
+	env, payload, err := decodeBody(r.Header.Get("Content-Type"), body, h.hasFields)
 	if err != nil {
 		return nil, &requestError{kind: refusedMalformed, message: sentence(err), err: err}
 	}

@@ -131,9 +131,12 @@ func knownFields() map[string]bool {
 // subscription for cancel, reactivate and edit plans; the charge otherwise),
 // then the other object.
 type payloadFields struct {
-	levels []map[string]json.RawMessage
+	main             subject
+	top, charge, sub map[string]json.RawMessage
 }
 
+// newPayloadFields reads the fields of a body on its own, for
+// FillPlaceholders; the handler collects them as it decodes (decodeBody).
 func newPayloadFields(main subject, body []byte) payloadFields {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil {
@@ -142,17 +145,21 @@ func newPayloadFields(main subject, body []byte) payloadFields {
 	var charge, sub map[string]json.RawMessage
 	_ = json.Unmarshal(top["charge"], &charge)
 	_ = json.Unmarshal(top["subscription"], &sub)
-	first, second := charge, sub
-	if main == subjectSubscription {
-		first, second = sub, charge
+	return payloadFields{main: main, top: top, charge: charge, sub: sub}
+}
+
+// levels lists the maps in lookup order.
+func (f payloadFields) levels() [3]map[string]json.RawMessage {
+	if f.main == subjectSubscription {
+		return [3]map[string]json.RawMessage{f.top, f.sub, f.charge}
 	}
-	return payloadFields{levels: []map[string]json.RawMessage{top, first, second}}
+	return [3]map[string]json.RawMessage{f.top, f.charge, f.sub}
 }
 
 // lookup returns a field's value as ChargeDesk (PHP) writes it into text:
 // a string as is, a number as sent, true as "1", false and null as "".
 func (f payloadFields) lookup(name string) (string, bool) {
-	for _, level := range f.levels {
+	for _, level := range f.levels() {
 		raw, ok := level[name]
 		if !ok {
 			continue

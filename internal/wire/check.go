@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"reflect"
 	"strings"
 	"sync"
 	"unicode"
@@ -31,32 +32,43 @@ var (
 // encoding/json silently keeps the last of two equal keys (and matches keys
 // without regard to case); a body that says "refund_amount" twice is
 // ambiguous, so it is refused rather than guessed at.
-func Check(body []byte, schema *Schema) error {
+func Check(body []byte, schema *Schema) error { return check(body, schema, nil, nil) }
+
+// check is Check, decoding the members of the top level into top when it
+// is set (see CheckDecode).
+func check(body []byte, schema *Schema, top *binding, collect func(record, key string, raw []byte)) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return ErrEmptyBody
 	}
 	if !utf8.Valid(body) {
 		return fmt.Errorf("%w: the body is not valid UTF-8", ErrBadJSON)
 	}
-	c := checker{data: body, schema: schema}
+	c := checker{data: body, schema: schema, collect: collect}
 	c.space()
 	if c.pos < len(c.data) && c.data[c.pos] != '{' {
 		return ErrNotObject
 	}
-	if err := c.value(0, scopeTop); err != nil {
+	if err := c.object(1, scopeTop, top); err != nil {
 		return err
 	}
 	c.space()
 	if c.pos != len(c.data) {
 		return fmt.Errorf("%w: unexpected data after the JSON object at byte %d", ErrBadJSON, c.pos)
 	}
-	return nil
+	return c.err
 }
 
 type checker struct {
 	data   []byte
 	pos    int
 	schema *Schema
+	// err is the first error a member's decoding returned; it is reported
+	// once the whole body is known to be well-formed, as encoding/json
+	// reports a type error only after checking the syntax.
+	err error
+	// collect, when set, receives every member of the top level and of the
+	// records, as written.
+	collect func(record, key string, raw []byte)
 }
 
 func (c *checker) space() {
@@ -84,7 +96,7 @@ func (c *checker) value(depth int, sc scope) error {
 	}
 	switch b := c.data[c.pos]; {
 	case b == '{':
-		return c.object(depth+1, sc)
+		return c.object(depth+1, sc, nil)
 	case b == '[':
 		return c.array(depth+1, sc)
 	case b == '"':
@@ -111,7 +123,9 @@ func (c *checker) literal(word string) error {
 	return nil
 }
 
-func (c *checker) object(depth int, sc scope) error {
+// object scans an object; with b set, its members are decoded into b's
+// struct as they are scanned.
+func (c *checker) object(depth int, sc scope, b *binding) error {
 	if depth > MaxDepth {
 		return fmt.Errorf("%w: the body nests deeper than %d levels", ErrBadJSON, MaxDepth)
 	}
@@ -153,7 +167,13 @@ func (c *checker) object(depth int, sc scope) error {
 			return c.syntax("an object")
 		}
 		c.pos++
-		if err := c.value(depth, c.schema.child(sc, key[1:len(key)-1])); err != nil {
+		name := key[1 : len(key)-1]
+		if b == nil {
+			err = c.value(depth, c.schema.child(sc, name))
+		} else {
+			err = c.member(depth, c.schema.child(sc, name), b, name)
+		}
+		if err != nil {
 			return err
 		}
 		c.space()
@@ -444,17 +464,21 @@ func foldHash(key []byte) uint64 {
 // others. There a key must be spelled exactly; elsewhere (metadata, unknown
 // fields) keys are free.
 type Schema struct {
-	known   map[string]string // the folded form of each key -> its spelling
-	records map[string]bool   // top-level keys whose value is a record
-	lists   map[string]bool   // top-level keys whose value lists records
+	overlays   map[reflect.Type]func(any) any // records decoded in place (Overlay)
+	fieldCache sync.Map                       // reflect.Type -> map[string]field
+	exact      map[string]bool                // every key, as spelled
+	known      map[string]string              // the folded form of each key -> its spelling
+	records    map[string]bool                // top-level keys whose value is a record
+	lists      map[string]bool                // top-level keys whose value lists records
 }
 
 // NewSchema returns the schema whose keys are keys, with a record under each
 // top-level key of records, and a list of records (or PHP's object keyed
 // "0", "1", ...) under each of lists.
 func NewSchema(keys, records, lists []string) *Schema {
-	s := &Schema{known: map[string]string{}, records: map[string]bool{}, lists: map[string]bool{}}
+	s := &Schema{overlays: map[reflect.Type]func(any) any{}, exact: map[string]bool{}, known: map[string]string{}, records: map[string]bool{}, lists: map[string]bool{}}
 	for _, k := range keys {
+		s.exact[k] = true
 		s.known[foldKey(k)] = k
 	}
 	for _, k := range records {
@@ -504,7 +528,7 @@ func (sc scope) element() scope {
 // folding (CHARGE, Charge_ID, the long s in cuſtomer_id), which
 // encoding/json would match but a placeholder lookup would not.
 func (s *Schema) variant(key []byte) (known string, variant bool) {
-	if exact, ok := s.known[string(key)]; ok && exact == string(key) {
+	if s.exact[string(key)] {
 		return "", false // the common case: no allocation
 	}
 	known, ok := s.known[foldKey(string(key))]
