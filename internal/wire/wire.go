@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/govalues/decimal"
@@ -96,16 +97,92 @@ func IsEmptyPHPArray(raw []byte) bool {
 	return len(inner) == 0
 }
 
-// unquote returns the text of a JSON string literal.
+// Unquote returns the text of a JSON string literal, as encoding/json reads
+// it. The escapes PHP writes (\/ in every URL, \uXXXX for non-ASCII text)
+// are decoded into one allocation; anything unusual (a lone surrogate,
+// invalid UTF-8, a control character) is left to encoding/json.
 func Unquote(raw []byte) (string, bool) {
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), true
+	inner := raw[1 : len(raw)-1]
+	if !utf8.Valid(inner) {
+		return unquoteSlow(raw) // encoding/json writes U+FFFD for each bad byte
 	}
+	first := bytes.IndexByte(inner, '\\')
+	if first < 0 {
+		return string(inner), true
+	}
+	var b strings.Builder
+	b.Grow(len(inner))
+	b.Write(inner[:first])
+	for i := first; i < len(inner); {
+		c := inner[i]
+		if c < 0x20 {
+			return unquoteSlow(raw)
+		}
+		if c != '\\' {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if i+1 >= len(inner) {
+			return unquoteSlow(raw)
+		}
+		switch e := inner[i+1]; e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, ok := hex4(inner[i+2:])
+			if !ok || utf16.IsSurrogate(r) {
+				return unquoteSlow(raw)
+			}
+			b.WriteRune(r)
+			i += 6
+			continue
+		default:
+			return unquoteSlow(raw)
+		}
+		i += 2
+	}
+	return b.String(), true
+}
+
+func unquoteSlow(raw []byte) (string, bool) {
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
 		return "", false
 	}
 	return s, true
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // String is text that may arrive as a string, number, boolean or null.
