@@ -242,10 +242,12 @@ func watchLost(lost []<-chan struct{}, cancel context.CancelFunc, log zerolog.Lo
 			select {
 			case <-l:
 				once.Do(func() {
-					cancel()
+					// Logged first, so the line is written by the time the
+					// cancelled gateway's answer is.
 					log.Error().Str("idempotency_key", idemKey).
 						Msg("a lock was lost while the gateway worked on this " + string(action) +
 							": its context is cancelled; another instance may act on the same object, so reconcile this action on the platform")
+					cancel()
 				})
 			case <-stop:
 			}
