@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -118,18 +119,31 @@ func (b *barrier) wait() {
 	}
 }
 
-// baseline returns the plain net/http handler the stack is compared with:
-// it reads the body, json.Unmarshals it into a RefundRequest and writes a
-// fixed JSON answer. While a barrier is set, it waits there after decoding,
-// as the stack's gateway does.
+// plainRefund is what the plain handler decodes: the refund's fields, the
+// charge as a map.
+type plainRefund struct {
+	RefundAmount json.Number    `json:"refund_amount"`
+	ActionReason string         `json:"action_reason"`
+	Charge       map[string]any `json:"charge"`
+}
+
+// baseline returns the plain net/http handler the stack is compared with,
+// with nothing of this module in it: it checks the secret header, reads the
+// body, json.Unmarshals it into a plainRefund and writes a fixed JSON
+// answer. While a barrier is set, it waits there after decoding, as the
+// stack's gateway does.
 func baseline(hold *atomic.Pointer[barrier]) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(secret)) != 1 {
+			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, `{"error":"the body could not be read"}`, http.StatusBadRequest)
 			return
 		}
-		var req chargedesk.RefundRequest
+		var req plainRefund
 		if err := json.Unmarshal(body, &req); err != nil {
 			http.Error(w, `{"error":"the body is not valid"}`, http.StatusBadRequest)
 			return
