@@ -148,23 +148,23 @@ func errorAnswer(action Action, err error) (int, string, Outcome) {
 }
 
 func (k refusal) answer() (int, Outcome) {
-	switch k {
-	case refusedAuth:
-		return http.StatusUnauthorized, OutcomeUnauthorized
-	case refusedPath:
-		return http.StatusNotFound, OutcomeNotFound
-	case refusedMethod:
-		return http.StatusMethodNotAllowed, OutcomeNotFound
-	case refusedMalformed:
-		return http.StatusBadRequest, OutcomeInvalid
-	case refusedTooLarge:
-		return http.StatusRequestEntityTooLarge, OutcomeInvalid
-	case refusedInvalid:
-		return http.StatusUnprocessableEntity, OutcomeInvalid
-	case refusedDuplicate:
-		return http.StatusConflict, OutcomeDuplicate
-	case refusedBusy:
-		return http.StatusServiceUnavailable, OutcomeBusy
+	if a, ok := refusalAnswers[k]; ok {
+		return a.status, a.outcome
 	}
 	return http.StatusInternalServerError, OutcomeError
+}
+
+// refusalAnswers is each refusal's status and outcome.
+var refusalAnswers = map[refusal]struct {
+	status  int
+	outcome Outcome
+}{
+	refusedAuth:      {http.StatusUnauthorized, OutcomeUnauthorized},
+	refusedPath:      {http.StatusNotFound, OutcomeNotFound},
+	refusedMethod:    {http.StatusMethodNotAllowed, OutcomeNotFound},
+	refusedMalformed: {http.StatusBadRequest, OutcomeInvalid},
+	refusedTooLarge:  {http.StatusRequestEntityTooLarge, OutcomeInvalid},
+	refusedInvalid:   {http.StatusUnprocessableEntity, OutcomeInvalid},
+	refusedDuplicate: {http.StatusConflict, OutcomeDuplicate},
+	refusedBusy:      {http.StatusServiceUnavailable, OutcomeBusy},
 }
