@@ -551,3 +551,71 @@ func foldKey(s string) string {
 	}
 	return b.String()
 }
+
+// free is the schema of a value with no keys of its own to check.
+var free = NewSchema(nil, nil, nil)
+
+// eachMember calls f with the key (nil in an array) and the raw value of
+// each member of the object or array raw, in order, and reports whether raw
+// was one it could read whole and f accepted every member. It checks
+// nested values as Check does, so a caller falls back on encoding/json when
+// it reports false.
+func eachMember(raw []byte, f func(key, value []byte) bool) bool {
+	c := checker{data: raw, schema: free}
+	end := byte('}')
+	if raw[0] == '[' {
+		end = ']'
+	}
+	c.pos = 1
+	c.space()
+	if c.pos < len(raw) && raw[c.pos] == end {
+		c.pos++
+		c.space()
+		return c.pos == len(raw)
+	}
+	for {
+		c.space()
+		var key []byte
+		if end == '}' {
+			if c.pos >= len(raw) || raw[c.pos] != '"' {
+				return false
+			}
+			k, escaped, err := c.str()
+			if err != nil {
+				return false
+			}
+			key = k[1 : len(k)-1]
+			if escaped || !utf8.Valid(key) {
+				s, ok := Unquote(k)
+				if !ok {
+					return false
+				}
+				key = []byte(s)
+			}
+			c.space()
+			if c.pos >= len(raw) || raw[c.pos] != ':' {
+				return false
+			}
+			c.pos++
+		}
+		c.space()
+		start := c.pos
+		if c.value(1, scopeFree) != nil || !f(key, raw[start:c.pos]) {
+			return false
+		}
+		c.space()
+		if c.pos >= len(raw) {
+			return false
+		}
+		switch raw[c.pos] {
+		case ',':
+			c.pos++
+		case end:
+			c.pos++
+			c.space()
+			return c.pos == len(raw)
+		default:
+			return false
+		}
+	}
+}

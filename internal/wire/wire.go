@@ -356,6 +356,26 @@ func (t UnixTime) MarshalJSON() ([]byte, error) {
 type Strings []string
 
 func (l *Strings) UnmarshalJSON(raw []byte) error {
+	if raw[0] == '[' || raw[0] == '{' {
+		// The common case in one pass over raw; anything unusual goes the
+		// slow way, which words the error.
+		out := []string{}
+		if eachMember(raw, func(_, v []byte) bool {
+			var s String
+			if s.UnmarshalJSON(v) != nil {
+				return false
+			}
+			out = append(out, string(s))
+			return true
+		}) {
+			*l = out
+			return nil
+		}
+	}
+	return l.unmarshalSlow(raw)
+}
+
+func (l *Strings) unmarshalSlow(raw []byte) error {
 	switch raw[0] {
 	case 'n':
 		*l = nil
@@ -417,6 +437,26 @@ func ObjectValues(raw []byte) ([]json.RawMessage, error) {
 type Map map[string]string
 
 func (m *Map) UnmarshalJSON(raw []byte) error {
+	if raw[0] == '[' || raw[0] == '{' {
+		out := map[string]string{}
+		i := 0
+		if eachMember(raw, func(k, v []byte) bool {
+			key := string(k)
+			if raw[0] == '[' {
+				key = strconv.Itoa(i)
+			}
+			out[key] = RawText(v)
+			i++
+			return true
+		}) {
+			*m = out
+			return nil
+		}
+	}
+	return m.unmarshalSlow(raw)
+}
+
+func (m *Map) unmarshalSlow(raw []byte) error {
 	switch raw[0] {
 	case 'n':
 		*m = nil

@@ -42,3 +42,29 @@ func FuzzUnquote(f *testing.F) {
 		assert.Equal(t, want, got)
 	})
 }
+
+// The one-pass readings of a list and a map agree with encoding/json's.
+func FuzzListAndMap(f *testing.F) {
+	for _, s := range []string{`["edit","email"]`, `{"0":"a","x":"b"}`, `[]`, `{}`, `{"a":{"b":[1,2]},"c":null,"d":true,"e":1.50}`,
+		`["a\/b", 1, true, null]`, `{"k\u00e9":"v","k":"w","k":"x"}`, `[{"a":1,"a":2}]`, "{\"\x9a\":\"\"}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		raw := []byte(s)
+		if !json.Valid(raw) || (raw[0] != '[' && raw[0] != '{') {
+			return
+		}
+		var fast, slow Strings
+		errFast, errSlow := fast.UnmarshalJSON(raw), slow.unmarshalSlow(raw)
+		assert.Equal(t, errSlow == nil, errFast == nil, "list %s: %v / %v", s, errFast, errSlow)
+		if errSlow == nil {
+			assert.Equal(t, slow, fast, s)
+		}
+		var fm, sm Map
+		errFast, errSlow = fm.UnmarshalJSON(raw), sm.unmarshalSlow(raw)
+		assert.Equal(t, errSlow == nil, errFast == nil, "map %s: %v / %v", s, errFast, errSlow)
+		if errSlow == nil {
+			assert.Equal(t, sm, fm, s)
+		}
+	})
+}
