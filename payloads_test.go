@@ -365,3 +365,11 @@ func TestRequestsWithoutObjects(t *testing.T) {
 		})
 	}
 }
+
+// requestFor builds action's request from a decoded envelope, as the
+// handler does.
+func requestFor(env *envelope, action Action, raw Raw) request {
+	req := definition(action).newRequest()
+	req.fill(env, raw)
+	return req
+}
