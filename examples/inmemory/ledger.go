@@ -82,7 +82,7 @@ const defaultRetention = 10 * time.Minute
 // charge is a charge as the platform keeps it.
 type charge struct {
 	seen          time.Time                    // its last action
-	refunds       map[string]chargedesk.Amount // idempotency key -> total refunded after it
+	refunds       []keyedRefund // by idempotency key: few per charge, so a list is smallest
 	id            string
 	transactionID string
 	customerID    string
@@ -93,6 +93,23 @@ type charge struct {
 	description   string
 	metadata      map[string]string
 	payLink       string
+}
+
+// keyedRefund is a refund performed under an idempotency key, with the
+// total refunded after it.
+type keyedRefund struct {
+	key   string
+	total chargedesk.Amount
+}
+
+// refundedUnder returns the total after the refund made under key, if any.
+func (c *charge) refundedUnder(key string) (chargedesk.Amount, bool) {
+	for _, r := range c.refunds {
+		if r.key == key {
+			return r.total, true
+		}
+	}
+	return chargedesk.Amount{}, false
 }
 
 // subscription is a subscription as the platform keeps it.
@@ -292,7 +309,7 @@ func (l *ledger) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*ch
 	// takes it with the refund call (Stripe's Idempotency-Key) and answers
 	// the first result again.
 	key := chargedesk.IdempotencyKey(ctx)
-	if done, ok := c.refunds[key]; ok && key != "" {
+	if done, ok := c.refundedUnder(key); ok && key != "" {
 		logFields(ctx, func(c2 zerolog.Context) zerolog.Context { return c2.Bool("platform_idempotent_replay", true) })
 		return &chargedesk.Response{Charge: chargedesk.ChargeRefunded(c.amount, done)}, nil
 	}
@@ -303,10 +320,7 @@ func (l *ledger) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*ch
 		return nil, err
 	}
 	if key != "" {
-		if c.refunds == nil {
-			c.refunds = map[string]chargedesk.Amount{}
-		}
-		c.refunds[key] = c.refunded
+		c.refunds = append(c.refunds, keyedRefund{key, c.refunded})
 	}
 	l.pushed(c)
 	logFields(ctx, func(c2 zerolog.Context) zerolog.Context {
