@@ -138,36 +138,15 @@ func (c *checker) object(depth int, sc scope, b *binding) error {
 		return nil
 	}
 	for {
-		c.space()
-		if c.pos >= len(c.data) || c.data[c.pos] != '"' {
-			return c.syntax("an object key")
-		}
-		key, escaped, err := c.str()
+		name, err := c.key(&seen, sc)
 		if err != nil {
 			return err
-		}
-		if escaped {
-			var s string
-			if json.Unmarshal(key, &s) != nil {
-				return c.syntax("an object key")
-			}
-			key = []byte(`"` + s + `"`)
-		}
-		if !seen.add(key[1 : len(key)-1]) {
-			return fmt.Errorf("%w: the key %s appears twice in one object", ErrBadJSON, KeyName(string(key[1:len(key)-1])))
-		}
-		if sc.checked() {
-			if known, variant := c.schema.variant(key[1 : len(key)-1]); variant {
-				return fmt.Errorf("%w: the key %s is %q spelled in another case or form; ChargeDesk's keys are matched exactly",
-					ErrBadJSON, KeyName(string(key[1:len(key)-1])), known)
-			}
 		}
 		c.space()
 		if c.pos >= len(c.data) || c.data[c.pos] != ':' {
 			return c.syntax("an object")
 		}
 		c.pos++
-		name := key[1 : len(key)-1]
 		if b == nil {
 			err = c.value(depth, c.schema.child(sc, name))
 		} else {
@@ -190,6 +169,37 @@ func (c *checker) object(depth int, sc scope, b *binding) error {
 			return c.syntax("an object")
 		}
 	}
+}
+
+// key reads an object's key, unescaped, and refuses one seen before in the
+// object or, where the schema checks keys, a variant of a known one.
+func (c *checker) key(seen *keySet, sc scope) ([]byte, error) {
+	c.space()
+	if c.pos >= len(c.data) || c.data[c.pos] != '"' {
+		return nil, c.syntax("an object key")
+	}
+	key, escaped, err := c.str()
+	if err != nil {
+		return nil, err
+	}
+	if escaped {
+		var s string
+		if json.Unmarshal(key, &s) != nil {
+			return nil, c.syntax("an object key")
+		}
+		key = []byte(`"` + s + `"`)
+	}
+	name := key[1 : len(key)-1]
+	if !seen.add(name) {
+		return nil, fmt.Errorf("%w: the key %s appears twice in one object", ErrBadJSON, KeyName(string(name)))
+	}
+	if sc.checked() {
+		if known, variant := c.schema.variant(name); variant {
+			return nil, fmt.Errorf("%w: the key %s is %q spelled in another case or form; ChargeDesk's keys are matched exactly",
+				ErrBadJSON, KeyName(string(name)), known)
+		}
+	}
+	return name, nil
 }
 
 func (c *checker) array(depth int, sc scope) error {
