@@ -81,7 +81,7 @@ const defaultRetention = 10 * time.Minute
 
 // charge is a charge as the platform keeps it.
 type charge struct {
-	seen          time.Time                    // its last action
+	seen          time.Time     // its last action
 	refunds       []keyedRefund // by idempotency key: few per charge, so a list is smallest
 	id            string
 	transactionID string
