@@ -11,10 +11,6 @@ import (
 	"github.com/govalues/decimal"
 )
 
-// maxAmountLen bounds the text of one amount; longer text is refused before
-// it is parsed.
-const maxAmountLen = 64
-
 // Amount is an exact decimal amount of money, such as a charge's amount or a
 // refund_amount. It embeds a [decimal.Decimal] from github.com/govalues/decimal
 // for comparison and formatting (Cmp, IsZero, Sign, String, ...).

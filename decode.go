@@ -57,9 +57,6 @@ func decodeBody(contentType string, body []byte, fields bool) (*envelope, payloa
 	return env, pf, nil
 }
 
-// decodeEnvelope checks body's structure and decodes it, in one pass.
-func decodeEnvelope(body []byte) (*envelope, error) { return decodeEnvelopeCollect(body, nil) }
-
 func decodeEnvelopeCollect(body []byte, collect func(record, key string, raw []byte)) (*envelope, error) {
 	env := new(envelope)
 	err := wire.CheckDecode(body, webhookSchema, env, collect)
@@ -143,8 +140,6 @@ func typeErrorMsg(raw []byte, msg string, target any) error {
 }
 
 func unquote(raw []byte) (string, bool) { return wire.Unquote(raw) }
-
-func isEmptyPHPArray(raw []byte) bool { return wire.IsEmptyPHPArray(raw) }
 
 func objectValues(raw []byte) ([]json.RawMessage, error) { return wire.ObjectValues(raw) }
 

@@ -10,14 +10,6 @@ import (
 // maxDepth is how deeply a webhook body may nest objects and arrays.
 const maxDepth = wire.MaxDepth
 
-// checkJSON reports whether body is exactly one JSON object, in valid UTF-8,
-// nested at most maxDepth levels, with no key repeated within an object and
-// none of ChargeDesk's keys spelled in another case. encoding/json silently
-// keeps the last of two equal keys (and matches keys without regard to
-// case); a body that says "refund_amount" twice is ambiguous, so it is
-// refused rather than guessed at.
-func checkJSON(body []byte) error { return wire.Check(body, webhookSchema) }
-
 // webhookSchema is where ChargeDesk's keys lie in a webhook, read off the
 // envelope: its keys, a record under each key that holds an object (charge,
 // subscription), and a list of records under each that holds a list

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -191,3 +192,12 @@ func TestTruncate(t *testing.T) {
 	assert.Equal(t, "a...", truncate([]byte("aé"), 2))
 	assert.Equal(t, "aé...", truncate([]byte("aéb"), 3))
 }
+
+// checkJSON is the structure check the handler runs while it decodes
+// (decodeBody), alone: whether body is exactly one JSON object, in valid UTF-8,
+// nested at most maxDepth levels, with no key repeated within an object and
+// none of ChargeDesk's keys spelled in another case. encoding/json silently
+// keeps the last of two equal keys (and matches keys without regard to
+// case); a body that says "refund_amount" twice is ambiguous, so it is
+// refused rather than guessed at.
+func checkJSON(body []byte) error { return wire.Check(body, webhookSchema) }

@@ -42,11 +42,11 @@ const (
 
 // Event describes one webhook once it is answered; Config.Observe receives
 // it, exactly once per webhook, whatever answered it (the handler, or a
-// middleware such as BodyLimit). Action is the action routed to by the path,
+// middleware of Config.Middleware). Action is the action routed to by the path,
 // "" when the path and method matched none. Status is the HTTP status sent;
 // a webhook aborted with http.ErrAbortHandler before anything was sent is
-// reported as 500 with OutcomeError. Duration runs from ServeHTTP's start to
-// the answer, middleware and lock waits included.
+// reported as 500 with OutcomeError. Duration runs from the webhook's
+// routing to its answer, middleware and lock waits included.
 type Event struct {
 	Action   Action
 	Outcome  Outcome
@@ -54,8 +54,8 @@ type Event struct {
 	Duration time.Duration
 }
 
-// outcomeForStatus classifies an answer the handler did not classify itself
-// (a panic recovered by middleware, a body refused by BodyLimit).
+// outcomeForStatus classifies an answer the handler did not classify itself:
+// one a middleware of Config.Middleware gave.
 func outcomeForStatus(status int) Outcome {
 	switch {
 	case status < 300:

@@ -373,3 +373,7 @@ func requestFor(env *envelope, action Action, raw Raw) request {
 	req.fill(env, raw)
 	return req
 }
+
+// decodeEnvelope checks body's structure and decodes it, in one pass, as
+// the handler does.
+func decodeEnvelope(body []byte) (*envelope, error) { return decodeEnvelopeCollect(body, nil) }

@@ -2,7 +2,6 @@ package chargedesk
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -81,16 +80,4 @@ func buildRoute(base, path string, known map[string]bool, setting string) (*rout
 	}
 	rt.pattern = b.String()
 	return rt, nil
-}
-
-// routePath is the path chi routes r by.
-func routePath(r *http.Request) string {
-	p := r.URL.RawPath
-	if p == "" {
-		p = r.URL.Path
-	}
-	if p == "" {
-		p = "/"
-	}
-	return p
 }

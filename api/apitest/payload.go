@@ -31,11 +31,10 @@ func (s *Server) chargeObject(r *record) map[string]any {
 	}
 	status := r.str("status")
 	occurred, _ := r.f["occurred"].(time.Time)
-	metadata := any(map[string]string{})
+	// PHP sends an empty metadata array as [].
+	metadata := any([]any{})
 	if m, _ := r.f["metadata"].(map[string]string); len(m) > 0 {
 		metadata = m
-	} else {
-		metadata = []any{}
 	}
 	symbol := symbols[currency]
 	return map[string]any{
