@@ -16,7 +16,6 @@ import (
 // lock, every webhook of it a "duplicate" of the last).
 func TestActionTableIsComplete(t *testing.T) {
 	require.Len(t, actionTable, len(Actions()))
-	v := newValidator()
 	keys := map[string]Action{}
 	types := map[reflect.Type]Action{}
 	for _, action := range Actions() {
@@ -52,14 +51,8 @@ func TestActionTableIsComplete(t *testing.T) {
 			}
 			assert.NotEmpty(t, lockKeys(req), "the action would run without a lock")
 
-			// It validates, and its rules are among those the validator visits.
-			assert.NoError(t, validateRequest(v, req))
-			for i := range typ.Elem().NumField() {
-				f := typ.Elem().Field(i)
-				if f.Tag.Get("validate") != "" {
-					assert.True(t, ruledFields[f.Name], "%s.%s has rules the validator would skip", typ.Elem().Name(), f.Name)
-				}
-			}
+			// It validates.
+			assert.NoError(t, validateRequest(req))
 
 			// Its identity is its own: no two actions share a duplicate key.
 			key := duplicateKey(action, req)

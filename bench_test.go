@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -104,6 +105,32 @@ func benchRun(b *testing.B, h http.Handler, action Action) {
 	}
 }
 
+// benchRunParallel is benchRun from GOMAXPROCS goroutines at once, as a
+// server under load serves webhooks: each sends its own copy of the body,
+// and every iteration's id is new across all of them.
+func benchRunParallel(b *testing.B, h http.Handler, action Action) {
+	template, at := benchBody(b, action)
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		body := bytes.Clone(template)
+		rd := bytes.NewReader(body)
+		req := httptest.NewRequest(http.MethodPost, "/chargedesk"+action.DefaultPath(), rd)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", benchSecret)
+		for pb.Next() {
+			benchStamp(body[at:at+benchIDDigits], int(next.Add(1)))
+			rd.Reset(body)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d: %s", rec.Code, rec.Body.String())
+				return
+			}
+		}
+	})
+}
+
 // BenchmarkHandler measures one webhook through the full default stack:
 // request id, zerolog request logging (to io.Discard), panic recovery, body
 // limit, routing, header check, decoding, validation, locks, duplicate
@@ -119,6 +146,35 @@ func BenchmarkHandler(b *testing.B) {
 			})
 			require.NoError(b, err)
 			benchRun(b, h, action)
+		})
+	}
+}
+
+// BenchmarkHandlerParallel is BenchmarkHandler with webhooks served
+// concurrently, one stream per GOMAXPROCS: the cost of a webhook to a busy
+// server, where the gateway's goroutine starts on a processor that is
+// already running rather than waking an idle one.
+func BenchmarkHandlerParallel(b *testing.B) {
+	for _, action := range Actions() {
+		b.Run(string(action), func(b *testing.B) {
+			logger := zerolog.New(io.Discard).With().Timestamp().Logger()
+			h, err := NewHandler(benchGateway{}, Config{
+				BasePath: "/chargedesk",
+				Headers:  []Header{{Name: "Authorization", Values: []string{benchSecret}}},
+				Logger:   &logger,
+			})
+			require.NoError(b, err)
+			benchRunParallel(b, h, action)
+		})
+	}
+}
+
+// BenchmarkBaselineParallel is BenchmarkBaseline served concurrently, as
+// BenchmarkHandlerParallel is.
+func BenchmarkBaselineParallel(b *testing.B) {
+	for _, action := range Actions() {
+		b.Run(string(action), func(b *testing.B) {
+			benchRunParallel(b, benchBaseline(action), action)
 		})
 	}
 }

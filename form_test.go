@@ -34,7 +34,7 @@ func TestFormRefundMatchesJSON(t *testing.T) {
 	assert.Equal(t, "ch_1", r.Charge.ChargeID)
 	assert.Equal(t, map[string]string{"k": "v"}, r.Charge.Metadata)
 	assert.Equal(t, []string{"edit", "email"}, r.Charge.MethodsSupported)
-	assert.NoError(t, validateRequest(newValidator(), r))
+	assert.NoError(t, validateRequest(r))
 }
 
 func TestFormContentTypes(t *testing.T) {
@@ -79,7 +79,7 @@ func TestFormPlans(t *testing.T) {
 	assert.Equal(t, "sub_1", r.Subscription.SubscriptionID)
 	assert.Equal(t, 1, r.Subscription.IntervalCount)
 	assert.False(t, r.Subscription.HasItems)
-	assert.NoError(t, validateRequest(newValidator(), r))
+	assert.NoError(t, validateRequest(r))
 }
 
 func TestFormTwelvePlansKeepNumericOrder(t *testing.T) {

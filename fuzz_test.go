@@ -91,7 +91,6 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range fuzzFormSeeds {
 		f.Add(true, []byte(s))
 	}
-	v := newValidator()
 	f.Fuzz(func(t *testing.T, form bool, body []byte) {
 		contentType := "application/json"
 		if form {
@@ -120,7 +119,7 @@ func FuzzDecode(f *testing.F) {
 			// request is validated; the locks and the duplicate guard see only
 			// a valid request.
 			annotate(fuzzLogger(), req)
-			if validateRequest(v, req) == nil {
+			if validateRequest(req) == nil {
 				assert.NotEmpty(t, lockKeys(req))
 				assert.NotEmpty(t, duplicateKey(action, req))
 			}

@@ -39,7 +39,7 @@ func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, 
 	idemKey := "chargedesk-" + dupKey[:40]
 	gctx := context.WithValue(gl.WithContext(ctx), idempotencyKey{}, idemKey)
 	gctx, cancelGateway := context.WithCancel(gctx)
-	stopWatch := watchLost(lost, cancelGateway, log.With().Logger(), action, idemKey)
+	stopWatch := watchLost(lost, cancelGateway, log, action, idemKey)
 	// WithContext stores a copy of gl: the gateway's fields go there.
 	stored := zerolog.Ctx(gctx)
 	adopt := func() {
@@ -229,12 +229,13 @@ func IdempotencyKey(ctx context.Context) string {
 
 // watchLost cancels the Gateway's context when one of its locks is lost
 // while it works (see LeaseLocker), and logs at error level what to
-// reconcile, through its own logger (the Gateway's may be in use). The
-// returned function stops the watch.
-func watchLost(lost []<-chan struct{}, cancel context.CancelFunc, log zerolog.Logger, action Action, idemKey string) func() {
+// reconcile, through its own copy of log taken now (the Gateway's may be in
+// use). The returned function stops the watch.
+func watchLost(lost []<-chan struct{}, cancel context.CancelFunc, log *zerolog.Logger, action Action, idemKey string) func() {
 	if len(lost) == 0 {
 		return func() {}
 	}
+	wl := log.With().Logger()
 	stop := make(chan struct{})
 	var once sync.Once
 	for _, l := range lost {
@@ -244,7 +245,7 @@ func watchLost(lost []<-chan struct{}, cancel context.CancelFunc, log zerolog.Lo
 				once.Do(func() {
 					// Logged first, so the line is written by the time the
 					// cancelled gateway's answer is.
-					log.Error().Str("idempotency_key", idemKey).
+					wl.Error().Str("idempotency_key", idemKey).
 						Msg("a lock was lost while the gateway worked on this " + string(action) +
 							": its context is cancelled; another instance may act on the same object, so reconcile this action on the platform")
 					cancel()

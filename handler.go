@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-playground/validator/v10"
 	"github.com/rs/zerolog"
 )
 
@@ -18,7 +17,6 @@ import (
 type Handler struct {
 	gateway   Gateway
 	logger    zerolog.Logger
-	validate  *validator.Validate
 	headers   []headerRule
 	routes    map[Action]*route
 	mux       *chi.Mux
@@ -48,16 +46,15 @@ func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
 		return nil, configErrorf("Headers", "no header authenticates the webhooks: add one whose every value has a secret of at least %d fixed characters (for example Authorization: Bearer <secret>), or set AllowUnauthenticated", MinSecretLength)
 	}
 	h := &Handler{
-		gateway:  gateway,
-		logger:   cfg.logger(),
-		validate: newValidator(),
-		headers:  headers,
-		maxBody:  cmp.Or(max(cfg.MaxBodyBytes, 0), DefaultMaxBodyBytes),
-		timeout:  cmp.Or(cfg.Timeout, DefaultTimeout),
-		window:   cmp.Or(cfg.DuplicateWindow, DefaultDuplicateWindow),
-		locker:   cfg.Locker,
-		dupes:    cfg.DuplicateStore,
-		observe:  cfg.Observe,
+		gateway: gateway,
+		logger:  cfg.logger(),
+		headers: headers,
+		maxBody: cmp.Or(max(cfg.MaxBodyBytes, 0), DefaultMaxBodyBytes),
+		timeout: cmp.Or(cfg.Timeout, DefaultTimeout),
+		window:  cmp.Or(cfg.DuplicateWindow, DefaultDuplicateWindow),
+		locker:  cfg.Locker,
+		dupes:   cfg.DuplicateStore,
+		observe: cfg.Observe,
 	}
 	if h.timeout > 0 && h.timeout < time.Second {
 		return nil, configErrorf("Timeout", "%s is under one second, too short for any payment platform (a number in JSON is nanoseconds: write \"25s\"); negative turns the deadline off", h.timeout)

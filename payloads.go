@@ -20,7 +20,7 @@ import (
 // and null becomes the zero value. Encoding writes ChargeDesk's own format
 // back (timestamps as unix seconds, amounts as numbers).
 type Charge struct {
-	ChargeID       string       `json:"charge_id" validate:"required"`
+	ChargeID       string       `json:"charge_id"`
 	TransactionID  string       `json:"transaction_id"`
 	GatewayID      string       `json:"gateway_id"`
 	CustomerID     string       `json:"customer_id"`
@@ -29,7 +29,7 @@ type Charge struct {
 	Amount         Amount       `json:"amount"`
 	AmountRefunded Amount       `json:"amount_refunded"`
 	AddedTax       Amount       `json:"added_tax"`
-	Currency       string       `json:"currency" validate:"required,currency"`
+	Currency       string       `json:"currency"`
 	Status         ChargeStatus `json:"status"`
 	StatusText     string       `json:"status_text"`
 	IsPaid         bool         `json:"is_paid"`
@@ -178,13 +178,13 @@ func (c Charge) MarshalJSON() ([]byte, error) { return json.Marshal(c.wire()) }
 // reactivate and edit plans webhooks, with every field of the documented
 // examples. Decoding and encoding follow the rules on [Charge].
 type Subscription struct {
-	SubscriptionID       string             `json:"subscription_id" validate:"required"`
+	SubscriptionID       string             `json:"subscription_id"`
 	GatewayID            string             `json:"gateway_id"`
 	CustomerID           string             `json:"customer_id"`
 	ProductID            string             `json:"product_id"`
 	Amount               Amount             `json:"amount"`
 	SetupAmount          Amount             `json:"setup_amount"`
-	Currency             string             `json:"currency" validate:"omitempty,currency"`
+	Currency             string             `json:"currency"`
 	Status               SubscriptionStatus `json:"status"`
 	StatusText           string             `json:"status_text"`
 	Interval             string             `json:"interval"`
@@ -297,8 +297,8 @@ func (s Subscription) MarshalJSON() ([]byte, error) { return json.Marshal(s.wire
 
 // Plan is one entry of an edit plans webhook: a product and how many of it.
 type Plan struct {
-	ProductID string `json:"product_id" validate:"required"`
-	Quantity  int    `json:"quantity" validate:"min=1"`
+	ProductID string `json:"product_id"`
+	Quantity  int    `json:"quantity"`
 }
 
 type planWire struct {
@@ -333,7 +333,7 @@ type RefundRequest struct {
 	RefundAmount Amount `json:"refund_amount"`
 	// ActionReason is the agent's reason, "" when none was given.
 	ActionReason string  `json:"action_reason"`
-	Charge       *Charge `json:"charge" validate:"required"`
+	Charge       *Charge `json:"charge"`
 
 	phpFloat bool // RefundAmount was read as a PHP float, for the log
 }
@@ -341,14 +341,14 @@ type RefundRequest struct {
 // CaptureRequest is a capture webhook: capture the authorized Charge.
 type CaptureRequest struct {
 	Raw    Raw     `json:"-"`
-	Charge *Charge `json:"charge" validate:"required"`
+	Charge *Charge `json:"charge"`
 }
 
 // VoidRequest is a void webhook: void the authorized Charge. ChargeDesk
 // sends the same payload as for a capture, to the void path.
 type VoidRequest struct {
 	Raw    Raw     `json:"-"`
-	Charge *Charge `json:"charge" validate:"required"`
+	Charge *Charge `json:"charge"`
 }
 
 // CancelRequest is a cancel webhook: cancel or suspend Subscription, and
@@ -356,37 +356,37 @@ type VoidRequest struct {
 type CancelRequest struct {
 	Raw Raw `json:"-"`
 	// Action is how to cancel; ChargeDesk always sends it.
-	Action CancelAction `json:"action" validate:"required,oneof=cancel cancel-immediately cancel-period-end suspend"`
+	Action CancelAction `json:"action"`
 	// Refund is what to refund of the subscription's last charge. ChargeDesk
 	// sends it only with cancel-immediately; when it is absent it is
 	// RefundNone.
-	Refund       RefundMode    `json:"refund" validate:"oneof=none partial full"`
+	Refund       RefundMode    `json:"refund"`
 	ActionReason string        `json:"action_reason"`
-	Subscription *Subscription `json:"subscription" validate:"required"`
+	Subscription *Subscription `json:"subscription"`
 	// Charge is the charge to refund; present whenever Refund is not none.
-	Charge *Charge `json:"charge,omitempty" validate:"required_unless=Refund none"`
+	Charge *Charge `json:"charge,omitempty"`
 }
 
 // ReactivateRequest is a reactivate webhook: reactivate the suspended or
 // pending-cancellation Subscription.
 type ReactivateRequest struct {
 	Raw          Raw           `json:"-"`
-	Subscription *Subscription `json:"subscription" validate:"required"`
+	Subscription *Subscription `json:"subscription"`
 }
 
 // EditPlansRequest is an edit plans webhook: replace the plans of
 // Subscription with Plans.
 type EditPlansRequest struct {
 	Raw          Raw           `json:"-"`
-	Plans        []Plan        `json:"plans" validate:"required,min=1,max=1000,dive"`
-	Subscription *Subscription `json:"subscription" validate:"required"`
+	Plans        []Plan        `json:"plans"`
+	Subscription *Subscription `json:"subscription"`
 }
 
 // PaymentRequest is a payment request webhook: ask the customer to pay
 // Charge, and answer the payment page's URL.
 type PaymentRequest struct {
 	Raw    Raw     `json:"-"`
-	Charge *Charge `json:"charge" validate:"required"`
+	Charge *Charge `json:"charge"`
 }
 
 // envelope holds every top-level field any webhook carries. Each request
@@ -415,7 +415,9 @@ type request interface {
 	// identity adds what makes two webhooks the same action, for the
 	// duplicate guard: its objects' ids and whatever else it asks for.
 	identity(id *identity)
-	// check applies the rules beyond the validate tags: the money rules.
+	// check applies the action's rules: the objects it needs and their ids
+	// and currencies, its own fields, then the money rules. The first
+	// broken one is the agent's 422 message.
 	check() error
 	// logFields adds the action's own fields to the webhook's log line (the
 	// objects' ids are added for every action). It runs before validation,
@@ -528,6 +530,9 @@ const msgRefundTooLarge = "Refund amount was greater than amount remaining on ch
 // check applies the rules of a refund: more than zero, no finer than the
 // currency, and no more than what remains on the charge.
 func (r *RefundRequest) check() error {
+	if err := requireCharge("charge", r.Charge); err != nil {
+		return err
+	}
 	if err := checkCharge("charge", r.Charge); err != nil {
 		return err
 	}
@@ -545,22 +550,63 @@ func (r *RefundRequest) check() error {
 	return nil
 }
 
-func (r *CaptureRequest) check() error { return checkCharge("charge", r.Charge) }
+func (r *CaptureRequest) check() error { return chargeRules(r.Charge) }
 
-func (r *VoidRequest) check() error { return checkCharge("charge", r.Charge) }
+func (r *VoidRequest) check() error { return chargeRules(r.Charge) }
 
 func (r *CancelRequest) check() error {
+	switch {
+	case r.Action == "":
+		return invalid("action is required.")
+	case !r.Action.valid():
+		return invalid("action must be one of cancel, cancel-immediately, cancel-period-end, suspend.")
+	case !r.Refund.valid():
+		return invalid("refund must be one of none, partial, full.")
+	}
+	if err := requireSubscription("subscription", r.Subscription); err != nil {
+		return err
+	}
+	if r.Charge == nil && r.Refund != RefundNone {
+		return invalid("charge is required when refund is not none.")
+	}
+	if r.Charge != nil {
+		if err := requireCharge("charge", r.Charge); err != nil {
+			return err
+		}
+	}
 	if err := checkSubscription("subscription", r.Subscription); err != nil {
 		return err
 	}
 	return checkCharge("charge", r.Charge)
 }
 
-func (r *ReactivateRequest) check() error { return checkSubscription("subscription", r.Subscription) }
+func (r *ReactivateRequest) check() error { return subscriptionRules(r.Subscription) }
 
-func (r *EditPlansRequest) check() error { return checkSubscription("subscription", r.Subscription) }
+func (r *EditPlansRequest) check() error {
+	if err := checkPlans(r.Plans); err != nil {
+		return err
+	}
+	return subscriptionRules(r.Subscription)
+}
 
-func (r *PaymentRequest) check() error { return checkCharge("charge", r.Charge) }
+func (r *PaymentRequest) check() error { return chargeRules(r.Charge) }
+
+// chargeRules are the rules of an action on a charge and nothing else.
+func chargeRules(c *Charge) error {
+	if err := requireCharge("charge", c); err != nil {
+		return err
+	}
+	return checkCharge("charge", c)
+}
+
+// subscriptionRules are the rules of an action on a subscription and
+// nothing else.
+func subscriptionRules(s *Subscription) error {
+	if err := requireSubscription("subscription", s); err != nil {
+		return err
+	}
+	return checkSubscription("subscription", s)
+}
 
 func (r *RefundRequest) logFields(c zerolog.Context) zerolog.Context {
 	c = amountField(c, r.RefundAmount, r.Charge)

@@ -1,78 +1,67 @@
 package chargedesk
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"reflect"
-	"strings"
-
-	"github.com/go-playground/validator/v10"
 )
 
-// newValidator builds the one validator a Handler uses: rules come from the
-// request types' `validate` tags, and errors name fields by their JSON names.
-func newValidator() *validator.Validate {
-	v := validator.New(validator.WithRequiredStructEnabled())
-	v.RegisterTagNameFunc(func(f reflect.StructField) string {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
-			return ""
-		}
-		return name
-	})
-	// Registration fails only for an empty tag or a nil function.
-	_ = v.RegisterValidation("currency", func(fl validator.FieldLevel) bool {
-		return validCurrency(fl.Field().String())
-	})
-	return v
+// The rules each request is held to are written out in its check method
+// (payloads.go), in the order of its fields: which objects it needs, what
+// those objects need (an id, a currency), its own fields, then the money.
+// They were once validator tags; the validator copied every charge it
+// checked twice through reflect.Value.Interface, and cost a webhook more
+// than all the rules it applied.
+
+// requireCharge refuses a missing charge, one without an id, or one whose
+// currency is missing or not an ISO 4217 code. field is where it lies in
+// the payload ("charge").
+func requireCharge(field string, c *Charge) error {
+	switch {
+	case c == nil:
+		return invalid("%s is required.", field)
+	case c.ChargeID == "":
+		return invalid("%s.charge_id is required.", field)
+	case c.Currency == "":
+		return invalid("%s.currency is required.", field)
+	case !validCurrency(c.Currency):
+		return invalid("%s.currency is not an ISO 4217 currency code.", field)
+	}
+	return nil
 }
 
-// ruledFields holds the Go names of the fields that carry validation rules,
-// in any request type or the objects they hold. The validator visits only
-// those: it would otherwise box every one of a charge's 55 fields through
-// reflect.Value.Interface to look for a Valuer, at an allocation each.
-var ruledFields = func() map[string]bool {
-	var types []reflect.Type
-	for _, def := range actionTable {
-		types = append(types, reflect.TypeOf(def.newRequest()))
+// requireSubscription refuses a missing subscription, one without an id,
+// or one whose currency, when it has one, is not an ISO 4217 code.
+func requireSubscription(field string, s *Subscription) error {
+	switch {
+	case s == nil:
+		return invalid("%s is required.", field)
+	case s.SubscriptionID == "":
+		return invalid("%s.subscription_id is required.", field)
+	case s.Currency != "" && !validCurrency(s.Currency):
+		return invalid("%s.currency is not an ISO 4217 currency code.", field)
 	}
-	return fieldsWithRules(types...)
-}()
-
-func fieldsWithRules(types ...reflect.Type) map[string]bool {
-	names := map[string]bool{}
-	seen := map[reflect.Type]bool{}
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-			t = t.Elem()
-		}
-		if t.Kind() != reflect.Struct || seen[t] {
-			return
-		}
-		seen[t] = true
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if f.Tag.Get("validate") != "" {
-				names[f.Name] = true
-				walk(f.Type)
-			}
-		}
-	}
-	for _, t := range types {
-		walk(t)
-	}
-	return names
+	return nil
 }
 
-// skipUnruled is the validator's filter: it skips a field (namespace
-// "RefundRequest.Charge.Amount") unless its name carries rules.
-func skipUnruled(ns []byte) bool {
-	if i := bytes.LastIndexByte(ns, '.'); i >= 0 {
-		ns = ns[i+1:]
+// checkPlans refuses a missing or empty list of plans, more than MaxPlans,
+// and a plan without a product or with a quantity below 1.
+func checkPlans(plans []Plan) error {
+	switch {
+	case plans == nil:
+		return invalid("plans is required.")
+	case len(plans) == 0:
+		return invalid("plans must not be empty.")
+	case len(plans) > MaxPlans:
+		return invalid("plans lists %d plans; at most %d are accepted.", len(plans), MaxPlans)
 	}
-	return !ruledFields[string(ns)]
+	for i, p := range plans {
+		switch {
+		case p.ProductID == "":
+			return invalid("plans[%d].product_id is required.", i)
+		case p.Quantity < 1:
+			return invalid("plans[%d].quantity must be at least 1, not %d.", i, p.Quantity)
+		}
+	}
+	return nil
 }
 
 func validCurrency(code string) bool {
@@ -83,51 +72,6 @@ func validCurrency(code string) bool {
 // invalid returns the 422 refusal with msg for the agent.
 func invalid(format string, args ...any) error {
 	return &requestError{kind: refusedInvalid, message: fmt.Sprintf(format, args...)}
-}
-
-// validateStruct runs the tag rules and words the first failure for the
-// agent, naming the field by its JSON path ("plans[0].quantity").
-func validateStruct(v *validator.Validate, req any) error {
-	err := v.StructFiltered(req, skipUnruled)
-	if err == nil {
-		return nil
-	}
-	var fields validator.ValidationErrors
-	if !errors.As(err, &fields) || len(fields) == 0 {
-		return invalid("The webhook could not be validated: %v", err)
-	}
-	fe := fields[0]
-	name := fe.Namespace()
-	if _, rest, ok := strings.Cut(name, "."); ok {
-		name = rest // drop the request type's name
-	}
-	switch fe.Tag() {
-	case "required":
-		return invalid("%s is required.", name)
-	case "required_unless":
-		return invalid("%s is required when %s.", name, describeUnless(fe.Param()))
-	case "oneof":
-		return invalid("%s must be one of %s.", name, strings.ReplaceAll(fe.Param(), " ", ", "))
-	case "max":
-		// Only a list has a max rule: EditPlansRequest.Plans.
-		return invalid("%s lists %d %s; at most %s are accepted.", name, reflect.ValueOf(fe.Value()).Len(), name, fe.Param())
-	case "min":
-		if fe.Kind() == reflect.Slice {
-			if fe.Param() == "1" {
-				return invalid("%s must not be empty.", name)
-			}
-			return invalid("%s must list at least %s entries.", name, fe.Param())
-		}
-		return invalid("%s must be at least %s, not %v.", name, fe.Param(), fe.Value())
-	case "currency":
-		return invalid("%s is not an ISO 4217 currency code.", name)
-	}
-	return invalid("%s is not valid (%s).", name, fe.Tag())
-}
-
-func describeUnless(param string) string {
-	field, value, _ := strings.Cut(param, " ")
-	return fmt.Sprintf("%s is not %s", strings.ToLower(field), value)
 }
 
 // checkCharge applies the money rules to a charge ChargeDesk sent: amounts
@@ -186,15 +130,9 @@ func checkPayloadAmount(field string, a Amount, scale int32, currency string) er
 }
 
 // MaxPlans is the most plans an edit plans webhook may list; more is
-// refused with 422 rather than validated entry by entry (the tag on
-// EditPlansRequest.Plans says so too).
+// refused with 422 rather than checked entry by entry.
 const MaxPlans = 1000
 
-// validateRequest checks a decoded request of any action: its tags, then
-// its own rules.
-func validateRequest(v *validator.Validate, req request) error {
-	if err := validateStruct(v, req); err != nil {
-		return err
-	}
-	return req.check()
-}
+// validateRequest checks a decoded request of any action against its
+// action's rules.
+func validateRequest(req request) error { return req.check() }

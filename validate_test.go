@@ -35,18 +35,16 @@ func requireInvalid(t *testing.T, err error) string {
 }
 
 func TestValidateExamples(t *testing.T) {
-	v := newValidator()
 	for _, action := range Actions() {
 		t.Run(string(action), func(t *testing.T) {
 			env, err := decodeEnvelope(payloadFixture(t, action))
 			require.NoError(t, err)
-			assert.NoError(t, validateRequest(v, requestFor(env, action, Raw{})))
+			assert.NoError(t, validateRequest(requestFor(env, action, Raw{})))
 		})
 	}
 }
 
 func TestValidateRefundAmount(t *testing.T) {
-	v := newValidator()
 	tests := []struct {
 		name   string
 		amount string // "" leaves refund_amount out (0)
@@ -89,7 +87,7 @@ func TestValidateRefundAmount(t *testing.T) {
 			if tt.change != nil {
 				tt.change(r.Charge)
 			}
-			err := validateRequest(v, r)
+			err := validateRequest(r)
 			if tt.want == "" {
 				assert.NoError(t, err)
 				return
@@ -100,11 +98,10 @@ func TestValidateRefundAmount(t *testing.T) {
 }
 
 func TestValidateRefundMessages(t *testing.T) {
-	v := newValidator()
 	refund := func(t *testing.T, amount string) error {
 		r := exampleRequest[RefundRequest](t, ActionRefund)
 		r.RefundAmount = MustParseAmount(amount)
-		return validateRequest(v, r)
+		return validateRequest(r)
 	}
 	t.Run("more than remains is ChargeDesk's own message", func(t *testing.T) {
 		assert.Equal(t, "Refund amount was greater than amount remaining on charge.", requireInvalid(t, refund(t, "34.01")))
@@ -123,12 +120,11 @@ func TestValidateRefundMessages(t *testing.T) {
 	t.Run("a refund decoded from JSON without refund_amount", func(t *testing.T) {
 		var r RefundRequest
 		require.NoError(t, json.Unmarshal([]byte(`{"charge":{"charge_id":"ch","amount":"34.00","currency":"USD"}}`), &r))
-		assert.Contains(t, requireInvalid(t, validateRequest(v, &r)), "refund_amount")
+		assert.Contains(t, requireInvalid(t, validateRequest(&r)), "refund_amount")
 	})
 }
 
 func TestValidateCharge(t *testing.T) {
-	v := newValidator()
 	tests := []struct {
 		name   string
 		change func(c *Charge)
@@ -179,7 +175,7 @@ func TestValidateCharge(t *testing.T) {
 			t.Run(string(rq.action)+"/"+tt.name, func(t *testing.T) {
 				req, c := rq.charge(t)
 				tt.change(c)
-				err := validateRequest(v, req)
+				err := validateRequest(req)
 				if tt.want == nil {
 					assert.NoError(t, err)
 					return
@@ -194,12 +190,11 @@ func TestValidateCharge(t *testing.T) {
 	t.Run("refund with a bad charge", func(t *testing.T) {
 		r := exampleRequest[RefundRequest](t, ActionRefund)
 		r.Charge.AmountRefunded = MustParseAmount("40.00")
-		assert.Contains(t, requireInvalid(t, validateRequest(v, r)), "charge.amount_refunded")
+		assert.Contains(t, requireInvalid(t, validateRequest(r)), "charge.amount_refunded")
 	})
 }
 
 func TestValidateMissingObjects(t *testing.T) {
-	v := newValidator()
 	tests := []struct {
 		action Action
 		want   string
@@ -217,25 +212,24 @@ func TestValidateMissingObjects(t *testing.T) {
 			for _, body := range []string{`{"action":"cancel"}`, `{"charge":null,"subscription":null,"action":"cancel","refund_amount":"1.00"}`} {
 				env, err := decodeEnvelope([]byte(body))
 				require.NoError(t, err)
-				assert.Contains(t, requireInvalid(t, validateRequest(v, requestFor(env, tt.action, Raw{}))), tt.want, body)
+				assert.Contains(t, requireInvalid(t, validateRequest(requestFor(env, tt.action, Raw{}))), tt.want, body)
 			}
 		})
 	}
 	t.Run("edit plans without a subscription", func(t *testing.T) {
 		r := exampleRequest[EditPlansRequest](t, ActionEditPlans)
 		r.Subscription = nil
-		assert.Contains(t, requireInvalid(t, validateRequest(v, r)), "subscription is required")
+		assert.Contains(t, requireInvalid(t, validateRequest(r)), "subscription is required")
 	})
 	t.Run("empty objects", func(t *testing.T) {
 		env, err := decodeEnvelope([]byte(`{"charge":[],"subscription":{}}`))
 		require.NoError(t, err)
-		assert.Contains(t, requireInvalid(t, validateRequest(v, requestFor(env, ActionCapture, Raw{}))), "charge.charge_id is required")
-		assert.Contains(t, requireInvalid(t, validateRequest(v, requestFor(env, ActionReactivate, Raw{}))), "subscription.subscription_id is required")
+		assert.Contains(t, requireInvalid(t, validateRequest(requestFor(env, ActionCapture, Raw{}))), "charge.charge_id is required")
+		assert.Contains(t, requireInvalid(t, validateRequest(requestFor(env, ActionReactivate, Raw{}))), "subscription.subscription_id is required")
 	})
 }
 
 func TestValidateCancel(t *testing.T) {
-	v := newValidator()
 	tests := []struct {
 		name   string
 		change func(r *CancelRequest)
@@ -266,7 +260,7 @@ func TestValidateCancel(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := exampleRequest[CancelRequest](t, ActionCancel)
 			tt.change(r)
-			err := validateRequest(v, r)
+			err := validateRequest(r)
 			if tt.want == nil {
 				assert.NoError(t, err)
 				return
@@ -282,19 +276,18 @@ func TestValidateCancel(t *testing.T) {
 		var r CancelRequest
 		require.NoError(t, json.Unmarshal([]byte(`{"action":"cancel","subscription":{"subscription_id":"sub_1"}}`), &r))
 		assert.Equal(t, RefundNone, r.Refund)
-		assert.NoError(t, validateRequest(v, &r))
+		assert.NoError(t, validateRequest(&r))
 	})
 	t.Run("partial refund without a charge, decoded", func(t *testing.T) {
 		env, err := decodeEnvelope([]byte(`{"action":"cancel-immediately","refund":"partial","subscription":{"subscription_id":"sub_1"}}`))
 		require.NoError(t, err)
-		msg := requireInvalid(t, validateRequest(v, requestFor(env, ActionCancel, Raw{})))
+		msg := requireInvalid(t, validateRequest(requestFor(env, ActionCancel, Raw{})))
 		assert.Contains(t, msg, "charge is required")
 		assert.Contains(t, msg, "refund")
 	})
 }
 
 func TestValidateEditPlans(t *testing.T) {
-	v := newValidator()
 	tests := []struct {
 		name  string
 		plans []Plan
@@ -313,7 +306,7 @@ func TestValidateEditPlans(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := exampleRequest[EditPlansRequest](t, ActionEditPlans)
 			r.Plans = tt.plans
-			err := validateRequest(v, r)
+			err := validateRequest(r)
 			if tt.want == nil {
 				assert.NoError(t, err)
 				return
@@ -334,24 +327,22 @@ func TestValidateEditPlans(t *testing.T) {
 		} {
 			env, err := decodeEnvelope([]byte(body))
 			require.NoError(t, err, body)
-			assert.Contains(t, requireInvalid(t, validateRequest(v, requestFor(env, ActionEditPlans, Raw{}))), want, body)
+			assert.Contains(t, requireInvalid(t, validateRequest(requestFor(env, ActionEditPlans, Raw{}))), want, body)
 		}
 	})
 }
 
 func TestValidateReactivate(t *testing.T) {
-	v := newValidator()
 	r := exampleRequest[ReactivateRequest](t, ActionReactivate)
 	r.Subscription.Currency = ""
-	assert.NoError(t, validateRequest(v, r), "a subscription's currency is optional")
+	assert.NoError(t, validateRequest(r), "a subscription's currency is optional")
 	r.Subscription.Currency = "usd"
-	assert.NoError(t, validateRequest(v, r))
+	assert.NoError(t, validateRequest(r))
 	r.Subscription.Currency = "EURO"
-	assert.Contains(t, requireInvalid(t, validateRequest(v, r)), "subscription.currency")
+	assert.Contains(t, requireInvalid(t, validateRequest(r)), "subscription.currency")
 }
 
 func TestValidateStructMessagesUseJSONNames(t *testing.T) {
-	v := newValidator()
 	// No message names a Go field.
 	for _, req := range []request{
 		&RefundRequest{},
@@ -359,7 +350,7 @@ func TestValidateStructMessagesUseJSONNames(t *testing.T) {
 		&CancelRequest{Action: "x", Refund: RefundNone, Subscription: &Subscription{SubscriptionID: "s"}},
 		&EditPlansRequest{Plans: []Plan{{}}, Subscription: &Subscription{SubscriptionID: "s"}},
 	} {
-		msg := requireInvalid(t, validateRequest(v, req))
+		msg := requireInvalid(t, validateRequest(req))
 		for _, goName := range []string{"Charge", "ChargeID", "Currency", "Action", "Plans", "ProductID", "Request"} {
 			assert.NotContains(t, msg, goName, msg)
 		}
