@@ -33,30 +33,51 @@ func CheckDecode(body []byte, schema *Schema, v any, collect func(record, key st
 // binding is a struct being decoded, with where it lies in the body.
 type binding struct {
 	v      reflect.Value // addressable
-	fields map[string]field
+	fields *fieldTable
 	path   string // for errors: "" at the top level, "charge" in the charge
 	record string // for collect: "" at the top level, else the record's key
 }
 
+// fieldTable is how a struct's members are decoded: by the bit of a key
+// the schema knows, else by name.
+type fieldTable struct {
+	byBit  [keyBits]field
+	byName map[string]field
+}
+
+// lookup returns the field of the member key, whose keyInfo is info.
+func (t *fieldTable) lookup(key []byte, info keyInfo) (field, bool) {
+	if info.known {
+		f := t.byBit[info.bit]
+		if f.bound && f.name == string(key) {
+			return f, true
+		}
+	}
+	f, ok := t.byName[string(key)]
+	return f, ok
+}
+
 type field struct {
+	name    string
+	bound   bool // a field of the struct holds the member
 	index   int
 	record  bool // a pointer to an Overlay: decoded in place
 	pointer bool // the field is a pointer: null leaves it unset
 }
 
 // fieldsFor maps the json names of t's fields to how each is decoded.
-func (s *Schema) fieldsFor(t reflect.Type) map[string]field {
+func (s *Schema) fieldsFor(t reflect.Type) *fieldTable {
 	if f, ok := s.fieldCache.Load(t); ok {
-		return f.(map[string]field)
+		return f.(*fieldTable)
 	}
-	fields := map[string]field{}
+	fields := &fieldTable{byName: map[string]field{}}
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		name := tagName(sf)
 		if name == "" || !sf.IsExported() {
 			continue
 		}
-		f := field{index: i, pointer: sf.Type.Kind() == reflect.Pointer}
+		f := field{name: name, bound: true, index: i, pointer: sf.Type.Kind() == reflect.Pointer}
 		switch {
 		case s.overlays[sf.Type] != nil:
 			f.record = true
@@ -64,17 +85,20 @@ func (s *Schema) fieldsFor(t reflect.Type) map[string]field {
 		default:
 			panic("wire: field " + t.String() + "." + sf.Name + " is neither a record nor a json.Unmarshaler")
 		}
-		fields[name] = f
+		fields.byName[name] = f
+		if info, ok := s.keys[name]; ok && !fields.byBit[info.bit].bound {
+			fields.byBit[info.bit] = f
+		}
 	}
 	s.fieldCache.Store(t, fields)
 	return fields
 }
 
 // member scans the value of the member key of b's struct and decodes it.
-func (c *checker) member(depth int, sc scope, b *binding, key []byte) error {
+func (c *checker) member(depth int, sc scope, b *binding, key []byte, info keyInfo) error {
 	c.space()
 	start := c.pos
-	f, bound := b.fields[string(key)]
+	f, bound := b.fields.lookup(key, info)
 	if bound && f.record && c.pos < len(c.data) && c.data[c.pos] == '{' {
 		fv := b.v.Field(f.index)
 		rec := reflect.New(fv.Type().Elem())

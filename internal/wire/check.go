@@ -138,7 +138,7 @@ func (c *checker) object(depth int, sc scope, b *binding) error {
 		return nil
 	}
 	for {
-		name, err := c.key(&seen, sc)
+		name, info, err := c.key(&seen, sc)
 		if err != nil {
 			return err
 		}
@@ -148,9 +148,9 @@ func (c *checker) object(depth int, sc scope, b *binding) error {
 		}
 		c.pos++
 		if b == nil {
-			err = c.value(depth, c.schema.child(sc, name))
+			err = c.value(depth, info.child(sc))
 		} else {
-			err = c.member(depth, c.schema.child(sc, name), b, name)
+			err = c.member(depth, info.child(sc), b, name, info)
 		}
 		if err != nil {
 			return err
@@ -172,34 +172,48 @@ func (c *checker) object(depth int, sc scope, b *binding) error {
 }
 
 // key reads an object's key, unescaped, and refuses one seen before in the
-// object or, where the schema checks keys, a variant of a known one.
-func (c *checker) key(seen *keySet, sc scope) ([]byte, error) {
+// object or, where the schema checks keys, a variant of a known one. Where
+// the schema checks keys, a known key, spelled exactly, is told apart from
+// the others by its bit in seen: no hashing.
+func (c *checker) key(seen *keySet, sc scope) ([]byte, keyInfo, error) {
 	c.space()
 	if c.pos >= len(c.data) || c.data[c.pos] != '"' {
-		return nil, c.syntax("an object key")
+		return nil, keyInfo{}, c.syntax("an object key")
 	}
 	key, escaped, err := c.str()
 	if err != nil {
-		return nil, err
+		return nil, keyInfo{}, err
 	}
 	if escaped {
 		var s string
 		if json.Unmarshal(key, &s) != nil {
-			return nil, c.syntax("an object key")
+			return nil, keyInfo{}, c.syntax("an object key")
 		}
 		key = []byte(`"` + s + `"`)
 	}
 	name := key[1 : len(key)-1]
-	if !seen.add(name) {
-		return nil, fmt.Errorf("%w: the key %s appears twice in one object", ErrBadJSON, KeyName(string(name)))
+	twice := func() ([]byte, keyInfo, error) {
+		return nil, keyInfo{}, fmt.Errorf("%w: the key %s appears twice in one object", ErrBadJSON, KeyName(string(name)))
 	}
 	if sc.checked() {
+		if info, ok := c.schema.keys[string(name)]; ok {
+			if !seen.mark(info.bit) {
+				return twice()
+			}
+			return name, info, nil
+		}
 		if known, variant := c.schema.variant(name); variant {
-			return nil, fmt.Errorf("%w: the key %s is %q spelled in another case or form; ChargeDesk's keys are matched exactly",
+			if !seen.mark(c.schema.keys[known].bit) {
+				return twice() // as encoding/json folds keys, the same one
+			}
+			return nil, keyInfo{}, fmt.Errorf("%w: the key %s is %q spelled in another case or form; ChargeDesk's keys are matched exactly",
 				ErrBadJSON, KeyName(string(name)), known)
 		}
 	}
-	return name, nil
+	if !seen.add(name) {
+		return twice()
+	}
+	return name, keyInfo{}, nil
 }
 
 func (c *checker) array(depth int, sc scope) error {
@@ -327,9 +341,23 @@ const MaxNumberLen = 64
 // deciding on a hash match, so a hostile object with many keys costs linear
 // time. Tables are pooled: a request allocates none in the steady state.
 type keySet struct {
+	// known holds the schema's keys seen, by their bits (see keyInfo);
+	// the rest go to small, then table.
+	known [keyBits / 64]uint64
 	small [8][]byte
 	n     int
 	table *keyTable
+}
+
+// mark records the known key of bit, and reports whether it was not yet
+// seen.
+func (s *keySet) mark(bit uint8) bool {
+	w, m := bit/64, uint64(1)<<(bit%64)
+	if s.known[w]&m != 0 {
+		return false
+	}
+	s.known[w] |= m
+	return true
 }
 
 // keyTable is a hash set of keys: slots hold an index into keys plus one
@@ -476,26 +504,50 @@ func foldHash(key []byte) uint64 {
 type Schema struct {
 	overlays   map[reflect.Type]func(any) any // records decoded in place (Overlay)
 	fieldCache sync.Map                       // reflect.Type -> map[string]field
-	exact      map[string]bool                // every key, as spelled
+	keys       map[string]keyInfo             // every key, as spelled
 	known      map[string]string              // the folded form of each key -> its spelling
-	records    map[string]bool                // top-level keys whose value is a record
-	lists      map[string]bool                // top-level keys whose value lists records
 }
+
+// keyInfo is what the schema knows of a key.
+type keyInfo struct {
+	known  bool  // the schema has the key, as spelled
+	bit    uint8 // its mark in an object's keySet: keys that fold alike share one
+	record bool  // at the top level, its value is a record
+	list   bool  // at the top level, its value lists records
+}
+
+// keyBits bounds how many keys, folded, a schema may have.
+const keyBits = 256
 
 // NewSchema returns the schema whose keys are keys, with a record under each
 // top-level key of records, and a list of records (or PHP's object keyed
-// "0", "1", ...) under each of lists.
+// "0", "1", ...) under each of lists. It panics when keys fold to more than
+// keyBits keys.
 func NewSchema(keys, records, lists []string) *Schema {
-	s := &Schema{overlays: map[reflect.Type]func(any) any{}, exact: map[string]bool{}, known: map[string]string{}, records: map[string]bool{}, lists: map[string]bool{}}
+	s := &Schema{overlays: map[reflect.Type]func(any) any{}, keys: map[string]keyInfo{}, known: map[string]string{}}
+	bits := map[string]uint8{}
 	for _, k := range keys {
-		s.exact[k] = true
-		s.known[foldKey(k)] = k
+		folded := foldKey(k)
+		bit, ok := bits[folded]
+		if !ok {
+			if len(bits) == keyBits {
+				panic(fmt.Sprintf("wire: a schema holds at most %d keys", keyBits))
+			}
+			bit = uint8(len(bits))
+			bits[folded] = bit
+		}
+		s.keys[k] = keyInfo{known: true, bit: bit}
+		s.known[folded] = k
 	}
 	for _, k := range records {
-		s.records[k] = true
+		info := s.keys[k]
+		info.record = true
+		s.keys[k] = info
 	}
 	for _, k := range lists {
-		s.lists[k] = true
+		info := s.keys[k]
+		info.list = true
+		s.keys[k] = info
 	}
 	return s
 }
@@ -513,12 +565,13 @@ const (
 
 func (sc scope) checked() bool { return sc == scopeTop || sc == scopeRecord || sc == scopeEntry }
 
-// child is the scope of the value under key in an object of scope sc.
-func (s *Schema) child(sc scope, key []byte) scope {
+// child is the scope of the value under the key of info in an object of
+// scope sc.
+func (info keyInfo) child(sc scope) scope {
 	switch {
-	case sc == scopeTop && s.records[string(key)]:
+	case sc == scopeTop && info.record:
 		return scopeRecord
-	case sc == scopeTop && s.lists[string(key)]:
+	case sc == scopeTop && info.list:
 		return scopeList
 	case sc == scopeList:
 		return scopeEntry
@@ -538,7 +591,7 @@ func (sc scope) element() scope {
 // folding (CHARGE, Charge_ID, the long s in cuſtomer_id), which
 // encoding/json would match but a placeholder lookup would not.
 func (s *Schema) variant(key []byte) (known string, variant bool) {
-	if s.exact[string(key)] {
+	if _, exact := s.keys[string(key)]; exact {
 		return "", false // the common case: no allocation
 	}
 	known, ok := s.known[foldKey(string(key))]
