@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -91,8 +91,50 @@ type charge struct {
 	refunded      chargedesk.Amount
 	status        chargedesk.ChargeStatus
 	description   string
-	metadata      map[string]string
+	metadata      metadata
 	payLink       string
+}
+
+// metadata is a charge's metadata as the platform keeps it: its pairs,
+// sorted by key, in one small slice. A map per charge would cost several
+// times the memory, and the garbage collector scans every one of them.
+type metadata []metaPair
+
+type metaPair struct{ key, value string }
+
+// metadataOf returns m's pairs.
+func metadataOf(m map[string]string) metadata {
+	if len(m) == 0 {
+		return nil
+	}
+	md := make(metadata, 0, len(m))
+	for k, v := range m {
+		md = append(md, metaPair{k, v})
+	}
+	slices.SortFunc(md, func(a, b metaPair) int { return strings.Compare(a.key, b.key) })
+	return md
+}
+
+// set sets key to value.
+func (md *metadata) set(key, value string) {
+	i, found := slices.BinarySearchFunc(*md, key, func(p metaPair, k string) int { return strings.Compare(p.key, k) })
+	if found {
+		(*md)[i].value = value
+		return
+	}
+	*md = slices.Insert(*md, i, metaPair{key, value})
+}
+
+// asMap returns the pairs as a new map, nil when there are none.
+func (md metadata) asMap() map[string]string {
+	if len(md) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(md))
+	for _, p := range md {
+		m[p.key] = p.value
+	}
+	return m
 }
 
 // keyedRefund is a refund performed under an idempotency key, with the
@@ -198,7 +240,7 @@ func (l *ledger) chargeOf(p *chargedesk.Charge) *charge {
 		refunded:      p.AmountRefunded,
 		status:        p.Status,
 		description:   p.Description,
-		metadata:      maps.Clone(p.Metadata),
+		metadata:      metadataOf(p.Metadata),
 	}
 	if c.status == "" {
 		c.status = chargedesk.ChargeRefunded(c.amount, c.refunded).Status
@@ -387,11 +429,8 @@ func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*ch
 		}
 		resp.Charge = c.update()
 		if note != "" {
-			if c.metadata == nil {
-				c.metadata = map[string]string{}
-			}
-			c.metadata["refund_proration"] = note
-			resp.Charge.Metadata = maps.Clone(c.metadata)
+			c.metadata.set("refund_proration", note)
+			resp.Charge.Metadata = c.metadata.asMap()
 		}
 		logFields(ctx, func(c2 zerolog.Context) zerolog.Context {
 			return c2.Str("platform_refunded", amount.String()).Str("platform_total_refunded", c.refunded.String())

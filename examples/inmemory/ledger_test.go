@@ -437,3 +437,12 @@ func TestLedgerRefundIsIdempotent(t *testing.T) {
 	v, _ = other.Field("charge.amount_refunded")
 	assert.Equal(t, "13.34", v, "a different refund is performed")
 }
+
+func TestMetadataKeepsEveryPair(t *testing.T) {
+	assert.Nil(t, metadataOf(nil).asMap())
+	md := metadataOf(map[string]string{"b": "2", "a": "1"})
+	md.set("a", "replaced")
+	md.set("c", "3")
+	md.set("0", "first")
+	assert.Equal(t, map[string]string{"0": "first", "a": "replaced", "b": "2", "c": "3"}, md.asMap())
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -121,7 +120,7 @@ func (c *charge) params() *api.ChargeParams {
 		p.Customer = &api.Ref{ID: c.customerID}
 	}
 	if len(c.metadata) > 0 {
-		p.Metadata = maps.Clone(c.metadata)
+		p.Metadata = c.metadata.asMap()
 	}
 	return p
 }
