@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -318,17 +319,21 @@ func errorBody(message string) []byte {
 	return body
 }
 
-// writeAnswer writes a JSON answer, with the same headers whatever it is.
+// writeAnswer writes a JSON answer, with the same headers whatever it is,
+// and sends it at once: ChargeDesk is not kept waiting while the webhook's
+// log line is written.
 func writeAnswer(w http.ResponseWriter, status int, body []byte) {
+	body = append(body, '\n')
 	// The values share one array, each its own full slice: one allocation,
 	// and a middleware that appends to one cannot reach the others.
-	v := [...]string{"application/json", "no-store", "nosniff"}
+	v := [...]string{"application/json", "no-store", "nosniff", strconv.Itoa(len(body))}
 	vals := v[:]
 	h := w.Header()
 	h["Content-Type"] = vals[0:1:1]
 	h["Cache-Control"] = vals[1:2:2]
 	h["X-Content-Type-Options"] = vals[2:3:3]
-	h.Del("Content-Length")
+	h["Content-Length"] = vals[3:4:4]
 	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(body)
+	_ = http.NewResponseController(w).Flush()
 }
