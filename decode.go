@@ -155,13 +155,7 @@ func (p *flexPlans) UnmarshalJSON(raw []byte) error {
 		*p = nil
 		return nil
 	case '[', '{':
-		var values []json.RawMessage
-		var err error
-		if raw[0] == '[' {
-			err = json.Unmarshal(raw, &values)
-		} else {
-			values, err = objectValues(raw)
-		}
+		values, err := listValues(raw)
 		if err != nil {
 			return typeError(raw, "a list of plans", p)
 		}
@@ -175,6 +169,26 @@ func (p *flexPlans) UnmarshalJSON(raw []byte) error {
 		return nil
 	}
 	return typeError(raw, "a list of plans", p)
+}
+
+// listValues returns the values of a list, or of PHP's object keyed "0",
+// "1", ...: read in one pass, else by encoding/json.
+func listValues(raw []byte) ([][]byte, error) {
+	if values, ok := wire.Values(raw); ok {
+		return values, nil
+	}
+	var list []json.RawMessage
+	var err error
+	if raw[0] == '[' {
+		err = json.Unmarshal(raw, &list)
+	} else {
+		list, err = objectValues(raw)
+	}
+	values := make([][]byte, len(list))
+	for i, v := range list {
+		values[i] = v
+	}
+	return values, err
 }
 
 // indexError puts a list index into the field path of a decoding error, so

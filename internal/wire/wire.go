@@ -410,8 +410,29 @@ func (l *Strings) unmarshalSlow(raw []byte) error {
 	return TypeError(raw, "a list", l)
 }
 
+// Values returns the raw values of the JSON array or object raw, in order,
+// read in one pass without copying; ok is false when raw is not an array or
+// object it could read whole, for the caller to fall back on encoding/json.
+func Values(raw []byte) (values [][]byte, ok bool) {
+	if len(raw) == 0 || raw[0] != '[' && raw[0] != '{' {
+		return nil, false
+	}
+	ok = eachMember(raw, func(_, v []byte) bool {
+		values = append(values, v)
+		return true
+	})
+	return values, ok
+}
+
 // ObjectValues returns the raw values of a JSON object in document order.
 func ObjectValues(raw []byte) ([]json.RawMessage, error) {
+	if values, ok := Values(raw); ok && raw[0] == '{' {
+		out := make([]json.RawMessage, len(values))
+		for i, v := range values {
+			out[i] = v
+		}
+		return out, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil { // {
 		return nil, err
