@@ -131,6 +131,19 @@ func benchRunParallel(b *testing.B, h http.Handler, action Action) {
 	})
 }
 
+// benchStack returns the full default stack the benchmarks measure, over
+// benchGateway.
+func benchStack(b *testing.B) http.Handler {
+	logger := zerolog.New(io.Discard).With().Timestamp().Logger()
+	h, err := NewHandler(benchGateway{}, Config{
+		BasePath: "/chargedesk",
+		Headers:  []Header{{Name: "Authorization", Values: []string{benchSecret}}},
+		Logger:   &logger,
+	})
+	require.NoError(b, err)
+	return h
+}
+
 // BenchmarkHandler measures one webhook through the full default stack:
 // request id, zerolog request logging (to io.Discard), panic recovery, body
 // limit, routing, header check, decoding, validation, locks, duplicate
@@ -138,14 +151,7 @@ func benchRunParallel(b *testing.B, h http.Handler, action Action) {
 func BenchmarkHandler(b *testing.B) {
 	for _, action := range Actions() {
 		b.Run(string(action), func(b *testing.B) {
-			logger := zerolog.New(io.Discard).With().Timestamp().Logger()
-			h, err := NewHandler(benchGateway{}, Config{
-				BasePath: "/chargedesk",
-				Headers:  []Header{{Name: "Authorization", Values: []string{benchSecret}}},
-				Logger:   &logger,
-			})
-			require.NoError(b, err)
-			benchRun(b, h, action)
+			benchRun(b, benchStack(b), action)
 		})
 	}
 }
@@ -157,14 +163,7 @@ func BenchmarkHandler(b *testing.B) {
 func BenchmarkHandlerParallel(b *testing.B) {
 	for _, action := range Actions() {
 		b.Run(string(action), func(b *testing.B) {
-			logger := zerolog.New(io.Discard).With().Timestamp().Logger()
-			h, err := NewHandler(benchGateway{}, Config{
-				BasePath: "/chargedesk",
-				Headers:  []Header{{Name: "Authorization", Values: []string{benchSecret}}},
-				Logger:   &logger,
-			})
-			require.NoError(b, err)
-			benchRunParallel(b, h, action)
+			benchRunParallel(b, benchStack(b), action)
 		})
 	}
 }
