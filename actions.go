@@ -161,7 +161,10 @@ func (m RefundMode) valid() bool {
 // Gateway performs agent actions on the merchant's payment platform. The
 // handler calls one method per webhook, after it has authenticated,
 // decoded and validated the request, so a method sees only well-formed
-// input; it must still treat its platform's state as the truth, since
+// input: the objects its action needs, each with an id and (a charge's
+// always, a subscription's when sent) an ISO 4217 currency, amounts no finer
+// than the currency, and its own fields as documented on its request type.
+// It must still treat its platform's state as the truth, since
 // ChargeDesk's copy of an object may be stale.
 //
 // A method answers with the objects ChargeDesk should update at once (nil

@@ -377,7 +377,9 @@ type ReactivateRequest struct {
 // EditPlansRequest is an edit plans webhook: replace the plans of
 // Subscription with Plans.
 type EditPlansRequest struct {
-	Raw          Raw           `json:"-"`
+	Raw Raw `json:"-"`
+	// Plans are the subscription's new plans: 1 to MaxPlans of them, each
+	// with a product and a quantity of at least 1.
 	Plans        []Plan        `json:"plans"`
 	Subscription *Subscription `json:"subscription"`
 }
@@ -530,10 +532,7 @@ const msgRefundTooLarge = "Refund amount was greater than amount remaining on ch
 // check applies the rules of a refund: more than zero, no finer than the
 // currency, and no more than what remains on the charge.
 func (r *RefundRequest) check() error {
-	if err := requireCharge("charge", r.Charge); err != nil {
-		return err
-	}
-	if err := checkCharge("charge", r.Charge); err != nil {
+	if err := chargeRules(r.Charge); err != nil {
 		return err
 	}
 	if !r.RefundAmount.IsPos() {

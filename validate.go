@@ -1,8 +1,6 @@
 package chargedesk
 
-import (
-	"fmt"
-)
+import "fmt"
 
 // The rules each request is held to are written out in its check method
 // (payloads.go), in the order of its fields: which objects it needs, what
