@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -26,27 +27,17 @@ const (
 	secret      = "Bearer " + secretValue
 )
 
-// rawOf returns the Raw of any request type.
+// rawOf returns the Raw of any request type: every one holds it in a
+// field of that name.
 func rawOf(t *testing.T, req any) chargedesk.Raw {
 	t.Helper()
-	switch r := req.(type) {
-	case *chargedesk.RefundRequest:
-		return r.Raw
-	case *chargedesk.CaptureRequest:
-		return r.Raw
-	case *chargedesk.VoidRequest:
-		return r.Raw
-	case *chargedesk.CancelRequest:
-		return r.Raw
-	case *chargedesk.ReactivateRequest:
-		return r.Raw
-	case *chargedesk.EditPlansRequest:
-		return r.Raw
-	case *chargedesk.PaymentRequest:
-		return r.Raw
-	}
-	t.Fatalf("unknown request type %T", req)
-	return chargedesk.Raw{}
+	v := reflect.ValueOf(req)
+	require.True(t, v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct, "request %T", req)
+	f := v.Elem().FieldByName("Raw")
+	require.True(t, f.IsValid(), "request %T has no Raw field", req)
+	raw, ok := f.Interface().(chargedesk.Raw)
+	require.True(t, ok, "request %T: Raw is a %s", req, f.Type())
+	return raw
 }
 
 // readRequest returns ChargeDesk's documented payload for action.
