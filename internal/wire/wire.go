@@ -426,12 +426,14 @@ func Values(raw []byte) (values [][]byte, ok bool) {
 
 // ObjectValues returns the raw values of a JSON object in document order.
 func ObjectValues(raw []byte) ([]json.RawMessage, error) {
-	if values, ok := Values(raw); ok && raw[0] == '{' {
-		out := make([]json.RawMessage, len(values))
-		for i, v := range values {
-			out[i] = v
+	if len(raw) > 0 && raw[0] == '{' {
+		if values, ok := Values(raw); ok {
+			out := make([]json.RawMessage, len(values))
+			for i, v := range values {
+				out[i] = v
+			}
+			return out, nil
 		}
-		return out, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil { // {
