@@ -644,3 +644,59 @@ func TestNoCustomerDataInAnswersOrLogs(t *testing.T) {
 	}
 	assert.Greater(t, refused, len(bodies)/2, "most of the catalog is refused")
 }
+
+// answerFirstLog is a log sink that, as the webhook's line arrives, notes
+// whether the answer had already been sent in full.
+type answerFirstLog struct {
+	rec        *httptest.ResponseRecorder
+	sentBefore []bool
+}
+
+func (l *answerFirstLog) Write(p []byte) (int, error) {
+	l.sentBefore = append(l.sentBefore, l.rec.Flushed && l.rec.Body.Len() > 0)
+	return len(p), nil
+}
+
+// Every answer, whatever decided it, carries the same headers and its exact
+// length, and is sent before the webhook's log line is written, so that a
+// slow log sink never holds ChargeDesk's answer back.
+func TestAnswersAreSentWholeBeforeTheLogLine(t *testing.T) {
+	gw := &fakeGateway{OnRefund: func(context.Context, *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+		panic("the platform client blew up")
+	}}
+	cases := []struct {
+		name       string
+		req        func() *http.Request
+		wantStatus int
+	}{
+		{"success", func() *http.Request { return webhook("/chargedesk/capture", readRequest(t, chargedesk.ActionCapture)) }, http.StatusOK},
+		{"wrong secret", func() *http.Request {
+			r := webhook("/chargedesk/capture", readRequest(t, chargedesk.ActionCapture))
+			r.Header.Set("Authorization", "Bearer wrong-secret-0123456789")
+			return r
+		}, http.StatusUnauthorized},
+		{"no such action", func() *http.Request { return webhook("/chargedesk/nothing", []byte("{}")) }, http.StatusNotFound},
+		{"invalid", func() *http.Request { return webhook("/chargedesk/capture", []byte(`{"charge":null}`)) }, http.StatusUnprocessableEntity},
+		{"gateway panic", func() *http.Request { return webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)) }, http.StatusInternalServerError},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			sink := &answerFirstLog{rec: rec}
+			h := newHandler(t, gw, func(c *chargedesk.Config) {
+				l := zerolog.New(sink)
+				c.Logger = &l
+			})
+			h.ServeHTTP(rec, tc.req())
+
+			require.Equal(t, tc.wantStatus, rec.Code, rec.Body.String())
+			hdr := rec.Result().Header
+			assert.Equal(t, "application/json", hdr.Get("Content-Type"))
+			assert.Equal(t, "no-store", hdr.Get("Cache-Control"))
+			assert.Equal(t, "nosniff", hdr.Get("X-Content-Type-Options"))
+			assert.Equal(t, fmt.Sprint(rec.Body.Len()), hdr.Get("Content-Length"))
+			assert.True(t, json.Valid(rec.Body.Bytes()), rec.Body.String())
+			assert.Equal(t, []bool{true}, sink.sentBefore, "one log line, written once the answer was sent")
+		})
+	}
+}
