@@ -3,12 +3,12 @@ package chargedesk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/chargedesk/chargedesk-go/internal/safe"
 	"github.com/rs/zerolog"
@@ -20,7 +20,7 @@ type outcome struct {
 	err    error
 }
 
-// gatewayPanic is a panic in gateway code, caught in its goroutine.
+// gatewayPanic is a panic in gateway code, caught by perform.
 type gatewayPanic struct {
 	value any
 	stack []byte
@@ -28,79 +28,83 @@ type gatewayPanic struct {
 
 func (p *gatewayPanic) Error() string { return "gateway panicked: " + safe.Describe(p.value) }
 
-// callGateway calls the gateway for req in its own goroutine and waits for
-// it until ctx's deadline. The goroutine, not the caller, releases the locks
-// and records the duplicate key, so that a call that outlives the deadline
-// still holds its objects until it returns, and its late outcome is logged
-// for an operator to reconcile.
-func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, dupKey string, log *zerolog.Logger, unlock func(), lost []<-chan struct{}) (any, error) {
+// errAnsweredAtDeadline is callGateway's error when the webhook was
+// answered at the deadline while the gateway still worked: there is nothing
+// left to answer.
+var errAnsweredAtDeadline = errors.New("answered at the deadline")
+
+// callGateway calls the gateway for req on the caller's goroutine, and
+// answers the webhook through w at ctx's deadline if the gateway has not
+// returned by then: the agent is told the outcome is unknown, from a
+// goroutine that starts only when the deadline passes. The call keeps its
+// locks until it returns, however late; a late outcome is logged for an
+// operator to reconcile, and callGateway then returns errAnsweredAtDeadline.
+// Running the gateway here rather than in a goroutine of its own spares
+// every webhook the hand-over between two goroutines (on an idle server,
+// waking another thread twice), and keeps ServeHTTP running while a late
+// call does, so that http.Server.Shutdown waits for it.
+func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, dupKey string, w http.ResponseWriter, log *zerolog.Logger, unlock func(), lost []<-chan struct{}) (answer any, err error) {
 	action := def.action
-	gl := log.With().Logger() // the gateway's own copy: it may outlive this request
+	// The gateway's own copy of the logger: the deadline's answer writes
+	// the webhook's line from log while the gateway may still add to its.
+	gl := log.With().Logger()
 	idemKey := "chargedesk-" + dupKey[:40]
 	gctx := context.WithValue(gl.WithContext(ctx), idempotencyKey{}, idemKey)
 	gctx, cancelGateway := context.WithCancel(gctx)
 	stopWatch := watchLost(lost, cancelGateway, log, action, idemKey)
 	// WithContext stores a copy of gl: the gateway's fields go there.
 	stored := zerolog.Ctx(gctx)
-	adopt := func() {
+
+	answered := make(chan struct{})
+	stopDeadline := context.AfterFunc(ctx, func() {
+		defer close(answered)
+		respond(w, log, action, nil, fmt.Errorf("gateway %s: %w", action, ctx.Err()))
+		if x := exchangeOf(w); x != nil {
+			h.conclude(x, false) // the line is written now, not when the gateway returns
+		}
+	})
+	var out outcome
+	var problems []func() // log lines, written once the locks are released
+	defer func() {
+		// Deferred, so that the locks are released even if the gateway
+		// ends the goroutine (runtime.Goexit, as t.FailNow in a test's
+		// fake does).
+		late := !stopDeadline()
+		if late {
+			<-answered // the deadline's answer is sent: w is done with
+		}
+		stopWatch()
+		cancelGateway()
+		unlock()
+		for _, p := range problems {
+			p()
+		}
+		if late {
+			logLate(stored, action, out)
+			answer, err = nil, errAnsweredAtDeadline
+			return
+		}
+		// The gateway is done with its copy of the logger: the fields it
+		// added (zerolog.Ctx(ctx).UpdateContext) join the webhook's line.
 		if stored != zerolog.Ctx(context.Background()) { // not zerolog's global default
 			*log = *stored
 		}
-	}
-	// state settles who reports the outcome: whichever of the gateway's
-	// goroutine (finished) and the waiting caller (abandoned) moves it first.
-	const (
-		running int32 = iota
-		finished
-		abandoned
-	)
-	var state atomic.Int32
-	done := make(chan outcome, 1)
-	go func() {
-		var out outcome
-		var problems []func() // log lines, written once the locks are released
-		defer func() {
-			if p := recover(); p != nil {
-				out = outcome{err: &gatewayPanic{value: p, stack: debug.Stack()}}
-			}
-			stopWatch()
-			cancelGateway()
-			unlock()
-			for _, p := range problems {
-				p()
-			}
-			if state.CompareAndSwap(running, finished) {
-				done <- out
-				return
-			}
-			logLate(stored, action, out)
-		}()
-		out, problems = h.perform(gctx, def, req, dupKey, stored)
+		answer, err = h.gatewayOutcome(log, out)
 	}()
-
-	select {
-	case out := <-done:
-		// The gateway is done with its copy of the logger: the fields it
-		// added (zerolog.Ctx(ctx).UpdateContext) join the webhook's line.
-		adopt()
-		return h.gatewayOutcome(log, out)
-	case <-ctx.Done():
-		if !state.CompareAndSwap(running, abandoned) {
-			// The gateway finished as the deadline passed: its outcome is
-			// on its way and is still the truth.
-			out := <-done
-			adopt()
-			return h.gatewayOutcome(log, out)
-		}
-		return nil, fmt.Errorf("gateway %s: %w", action, ctx.Err())
-	}
+	out, problems = h.perform(gctx, def, req, dupKey, stored)
+	return nil, nil // set by the deferred function
 }
 
 // perform calls the gateway, settles its answer and, on success, remembers
-// the action for the duplicate guard. The problems it meets are returned as
-// log lines to write once the locks are released.
-func (h *Handler) perform(ctx context.Context, def *actionDef, req request, dupKey string, log *zerolog.Logger) (outcome, []func()) {
-	var problems []func()
+// the action for the duplicate guard. A panic in the gateway is its
+// outcome. The problems it meets are returned as log lines to write once
+// the locks are released.
+func (h *Handler) perform(ctx context.Context, def *actionDef, req request, dupKey string, log *zerolog.Logger) (out outcome, problems []func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			out = outcome{err: &gatewayPanic{value: p, stack: debug.Stack()}}
+		}
+	}()
 	answer, err := def.call(ctx, h.gateway, req)
 	if err == nil {
 		// Success counts as done: parts of the answer ChargeDesk cannot

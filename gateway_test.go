@@ -30,16 +30,25 @@ func TestHandlerTimeout(t *testing.T) {
 		}}
 		h := newHandler(t, gw, func(c *chargedesk.Config) { c.Timeout = 5 * time.Second })
 		start := time.Now()
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
+		rec, sent, returned := serveAsync(h, webhook("/chargedesk/refund", readRequest(t, chargedesk.ActionRefund)))
+		<-sent
 		assert.Equal(t, 5*time.Second, time.Since(start), "answered at the deadline")
-		close(release)
-		<-finished
-
 		assert.Equal(t, http.StatusGatewayTimeout, rec.Code)
 		msg := errorMessage(t, rec)
 		assert.Contains(t, msg, "outcome is unknown")
 		assert.Contains(t, msg, "before retrying")
+
+		// ServeHTTP returns when the gateway does, so that a server's
+		// Shutdown waits for the late call.
+		synctest.Wait()
+		select {
+		case <-returned:
+			t.Fatal("ServeHTTP returned while the gateway still worked")
+		default:
+		}
+		close(release)
+		<-finished
+		<-returned
 		assert.Len(t, gw.Calls(), 1)
 	})
 }
@@ -63,9 +72,9 @@ func TestGatewayPanic(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, status)
 	assert.Equal(t, msgInternal, errorOf(t, body))
 
-	lines := logs.Find(t, "webhook")
-	require.Len(t, lines, 1, "the panic is on the webhook's one line")
-	panicLine := lines[0]
+	// The answer is sent before the line is written: wait for it.
+	panicLine := logs.WaitFor(t, "webhook", nil)
+	require.Len(t, logs.Find(t, "webhook"), 1, "the panic is on the webhook's one line")
 	assert.Equal(t, "error", panicLine["level"])
 	assert.Equal(t, "error", panicLine["outcome"])
 	assert.Contains(t, panicLine["panic"], "assignment to entry in nil map")
@@ -148,6 +157,11 @@ func TestLateOutcome(t *testing.T) {
 			check: func(t *testing.T, line map[string]any) {
 				assert.Equal(t, "platform: connection reset", line["late_error"])
 			}},
+		{name: "late panic", outcome: "error", err: errPanic,
+			check: func(t *testing.T, line map[string]any) {
+				assert.Equal(t, "gateway panicked: boom", line["late_error"])
+				assert.Contains(t, line["stack"], "gateway_test.go", "the stack points at the gateway code")
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,6 +171,9 @@ func TestLateOutcome(t *testing.T) {
 				gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
 					started <- struct{}{}
 					<-release // past the deadline: a platform that answers late
+					if tt.err == errPanic {
+						panic(tt.err)
+					}
 					if tt.err != nil {
 						return nil, tt.err
 					}
@@ -177,10 +194,12 @@ func TestLateOutcome(t *testing.T) {
 
 				req := actionRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "3.00", "late"))
 				req.Header.Set(middleware.RequestIDHeader, "req-late")
-				rec := serve(h, req)
+				rec, sent, returned := serveAsync(h, req)
+				<-sent
 				require.Equal(t, http.StatusGatewayTimeout, rec.Code)
 				assert.Equal(t, msgTimeout, errorOf(t, rec.Body.Bytes()))
 				<-started
+				synctest.Wait() // the webhook's line is written
 				line := logs.Find(t, "webhook")
 				require.Len(t, line, 1)
 				assert.Equal(t, "timeout", line[0]["outcome"])
@@ -198,7 +217,11 @@ func TestLateOutcome(t *testing.T) {
 
 				close(release)
 				released = true
-				late := logs.WaitFor(t, msgLate, nil)
+				<-returned
+				lates := logs.Find(t, msgLate)
+				require.Len(t, lates, 1, "the late line is written before ServeHTTP returns")
+				assert.Len(t, logs.Find(t, "webhook"), 2, "the webhook's line is not written again")
+				late := lates[0]
 				assert.Equal(t, "error", late["level"])
 				assert.Equal(t, true, late["late"])
 				assert.Equal(t, tt.outcome, late["late_outcome"])
@@ -228,6 +251,44 @@ func TestLateOutcome(t *testing.T) {
 			})
 		})
 	}
+}
+
+// errPanic is what a gateway of TestLateOutcome panics with.
+var errPanic = errors.New("boom")
+
+// A middleware that panics after the webhook was answered at its deadline
+// does not get a second answer or a second webhook line: the panic gets a
+// line of its own.
+func TestPanicAfterTheDeadlineAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+			<-release
+			return chargedesk.RefundAnswer(req)
+		}}
+		h, logs := newLoggedHandler(t, gw, func(c *chargedesk.Config) {
+			c.Timeout = 5 * time.Second
+			c.Middleware = []func(http.Handler) http.Handler{func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					next.ServeHTTP(w, r)
+					panic("after the answer")
+				})
+			}}
+		})
+		rec, sent, returned := serveAsync(h, actionRequest(chargedesk.ActionRefund, refundBody(t, "ch_after", "1.00", "r")))
+		<-sent
+		close(release)
+		<-returned
+		assert.Equal(t, http.StatusGatewayTimeout, rec.Code)
+		assert.Equal(t, msgTimeout, errorOf(t, rec.Body.Bytes()))
+		lines := logs.Find(t, "webhook")
+		require.Len(t, lines, 1)
+		assert.Equal(t, "timeout", lines[0]["outcome"])
+		after := logs.Find(t, "panic after the webhook was answered at its deadline")
+		require.Len(t, after, 1)
+		assert.Equal(t, "after the answer", after[0]["panic"])
+		assert.Len(t, logs.Find(t, msgLate), 1)
+	})
 }
 
 // TestOutcomeAtTheDeadline has the gateway finish just as the

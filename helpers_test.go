@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chargedesk/chargedesk-go"
@@ -275,6 +276,31 @@ func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
+}
+
+// serveAsync serves req on a goroutine of its own, as net/http does, and
+// returns the recorder, a channel closed once the answer is sent (flushed),
+// and one closed when ServeHTTP returns. Read the recorder only after sent.
+func serveAsync(h http.Handler, req *http.Request) (rec *httptest.ResponseRecorder, sent, returned <-chan struct{}) {
+	sr := &sentRecorder{ResponseRecorder: httptest.NewRecorder(), sent: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(sr, req)
+	}()
+	return sr.ResponseRecorder, sr.sent, done
+}
+
+// sentRecorder is a ResponseRecorder that says when the answer was sent.
+type sentRecorder struct {
+	*httptest.ResponseRecorder
+	sent chan struct{}
+	once sync.Once
+}
+
+func (r *sentRecorder) Flush() {
+	r.ResponseRecorder.Flush()
+	r.once.Do(func() { close(r.sent) })
 }
 
 // errorOf returns the agent's message of an error answer.

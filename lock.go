@@ -20,9 +20,9 @@ import (
 // The handler calls Lock with the webhook's deadline (Config.Timeout), so the
 // wait counts against it. An error from Lock, ctx's or the Locker's own,
 // answers 503 without calling the Gateway. The unlock function is called
-// from another goroutine once the Gateway returns, which may be after the
-// webhook was answered 504: a shared Locker must not let a lock expire
-// while the Gateway may still be working on its object.
+// once the Gateway returns, which may be after the webhook was answered
+// 504: a shared Locker must not let a lock expire while the Gateway may
+// still be working on its object.
 type Locker interface {
 	// Lock blocks until it holds the lock named key, or until ctx is done,
 	// when it returns ctx's error. The returned function releases the lock;

@@ -80,11 +80,14 @@ func outcomeForStatus(status int) Outcome {
 // let it be reached through Unwrap, as http.ResponseController requires).
 type exchange struct {
 	http.ResponseWriter
-	start   time.Time
-	log     *zerolog.Logger // the webhook's logger: its fields make the log line
-	status  int
-	bytes   int
-	outcome Outcome // set by respond; "" for an answer a middleware gave
+	start     time.Time
+	req       *http.Request // as routed: its method and path are on the line
+	action    Action
+	log       *zerolog.Logger // the webhook's logger: its fields make the log line
+	status    int
+	bytes     int
+	outcome   Outcome // set by respond; "" for an answer a middleware gave
+	concluded bool    // the line is written and the Event reported
 }
 
 // exchangeOf finds the exchange w wraps, nil when a middleware hid it.

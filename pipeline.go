@@ -31,7 +31,7 @@ func (h *Handler) endpoint(action Action, stack []func(http.Handler) http.Handle
 		next = stack[i](next)
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		x := &exchange{ResponseWriter: w, start: time.Now()}
+		x := &exchange{ResponseWriter: w, start: time.Now(), req: r, action: action}
 		lc := h.logger.With()
 		if action != "" {
 			lc = lc.Str("action", string(action))
@@ -44,31 +44,51 @@ func (h *Handler) endpoint(action Action, stack []func(http.Handler) http.Handle
 			// zerolog's process-wide default in its place.
 			x.log = &l
 		}
-		defer h.finish(x, r, action)
+		defer h.finish(x)
 		next.ServeHTTP(x, r.WithContext(ctx))
 	}
 }
 
 // finish ends every webhook: it recovers a panic (the agent still gets a
 // JSON 500 unless an answer was sent; http.ErrAbortHandler is panicked again
-// for net/http once reported), writes the webhook's one log line and
-// reports the Event.
-func (h *Handler) finish(x *exchange, r *http.Request, action Action) {
+// for net/http once reported), and writes the webhook's one log line and
+// reports the Event unless the deadline's answer did.
+func (h *Handler) finish(x *exchange) {
 	v := recover()
 	if v != nil {
 		stack := string(debug.Stack())
-		x.outcome = OutcomeError
-		x.log.UpdateContext(func(c zerolog.Context) zerolog.Context {
-			return c.Str("panic", safe.Describe(v)).Str("stack", stack)
-		})
-		if v != http.ErrAbortHandler && x.status == 0 {
-			writeAnswer(x, http.StatusInternalServerError, errorBody(msgInternal))
+		if x.concluded {
+			// After the deadline's answer and its line: the panic gets a
+			// line of its own.
+			x.log.Error().Str("panic", safe.Describe(v)).Str("stack", stack).
+				Msg("panic after the webhook was answered at its deadline")
+		} else {
+			x.outcome = OutcomeError
+			x.log.UpdateContext(func(c zerolog.Context) zerolog.Context {
+				return c.Str("panic", safe.Describe(v)).Str("stack", stack)
+			})
+			if v != http.ErrAbortHandler && x.status == 0 {
+				writeAnswer(x, http.StatusInternalServerError, errorBody(msgInternal))
+			}
 		}
 	}
+	if !x.concluded {
+		h.conclude(x, v != nil)
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+}
+
+// conclude writes the webhook's one log line and reports its Event, once
+// it is answered; aborted says a panic ended it, and a 500 is reported if
+// nothing was sent.
+func (h *Handler) conclude(x *exchange, aborted bool) {
+	x.concluded = true
 	status := x.status
 	if status == 0 {
 		status = http.StatusOK
-		if v != nil { // aborted before anything was sent
+		if aborted { // aborted before anything was sent
 			status = http.StatusInternalServerError
 		}
 	}
@@ -78,13 +98,10 @@ func (h *Handler) finish(x *exchange, r *http.Request, action Action) {
 	}
 	duration := time.Since(x.start)
 	x.log.WithLevel(levelFor(status)).Str("outcome", string(outcome)).
-		Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).Int("bytes", x.bytes).
+		Str("method", x.req.Method).Str("path", x.req.URL.Path).Int("status", status).Int("bytes", x.bytes).
 		Dur("duration", duration).Msg("webhook")
 	if h.observe != nil {
-		h.observe(Event{Action: action, Outcome: outcome, Status: status, Duration: duration})
-	}
-	if v == http.ErrAbortHandler {
-		panic(v)
+		h.observe(Event{Action: x.action, Outcome: outcome, Status: status, Duration: duration})
 	}
 }
 
@@ -106,7 +123,10 @@ func (h *Handler) serveAction(def *actionDef) http.HandlerFunc {
 		// context does not end when ChargeDesk disconnects.
 		ctx, cancel := h.deadline(context.WithoutCancel(r.Context()))
 		defer cancel()
-		answer, err := h.process(ctx, def, r, log)
+		answer, err := h.process(ctx, def, w, r, log)
+		if err == errAnsweredAtDeadline {
+			return
+		}
 		respond(w, log, def.action, answer, err)
 	}
 }
@@ -137,7 +157,7 @@ func (h *Handler) deadline(ctx context.Context) (context.Context, context.Cancel
 
 // process runs a webhook through authentication, decoding, validation, the
 // locks, the duplicate guard and the gateway, and returns its answer.
-func (h *Handler) process(ctx context.Context, def *actionDef, r *http.Request, log *zerolog.Logger) (any, error) {
+func (h *Handler) process(ctx context.Context, def *actionDef, w http.ResponseWriter, r *http.Request, log *zerolog.Logger) (any, error) {
 	if !h.staticHeadersMatch(r.Header) {
 		return nil, unauthorized("a fixed header did not match")
 	}
@@ -163,7 +183,7 @@ func (h *Handler) process(ctx context.Context, def *actionDef, r *http.Request, 
 	if err != nil {
 		return nil, err
 	}
-	return h.callGateway(ctx, def, req, key, log, unlock, lost)
+	return h.callGateway(ctx, def, req, key, w, log, unlock, lost)
 }
 
 // guard takes the locks of req's objects and checks the duplicate guard.
