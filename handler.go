@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -27,6 +28,8 @@ type Handler struct {
 	dupes     DuplicateStore
 	observe   func(Event)
 	hasFields bool // some header or path has placeholders
+
+	routeContexts sync.Pool // of *chi.Context
 }
 
 // NewHandler returns the Handler for gateway with cfg, or a *ConfigError
@@ -46,15 +49,16 @@ func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
 		return nil, configErrorf("Headers", "no header authenticates the webhooks: add one whose every value has a secret of at least %d fixed characters (for example Authorization: Bearer <secret>), or set AllowUnauthenticated", MinSecretLength)
 	}
 	h := &Handler{
-		gateway: gateway,
-		logger:  cfg.logger(),
-		headers: headers,
-		maxBody: cmp.Or(max(cfg.MaxBodyBytes, 0), DefaultMaxBodyBytes),
-		timeout: cmp.Or(cfg.Timeout, DefaultTimeout),
-		window:  cmp.Or(cfg.DuplicateWindow, DefaultDuplicateWindow),
-		locker:  cfg.Locker,
-		dupes:   cfg.DuplicateStore,
-		observe: cfg.Observe,
+		routeContexts: sync.Pool{New: func() any { return chi.NewRouteContext() }},
+		gateway:       gateway,
+		logger:        cfg.logger(),
+		headers:       headers,
+		maxBody:       cmp.Or(max(cfg.MaxBodyBytes, 0), DefaultMaxBodyBytes),
+		timeout:       cmp.Or(cfg.Timeout, DefaultTimeout),
+		window:        cmp.Or(cfg.DuplicateWindow, DefaultDuplicateWindow),
+		locker:        cfg.Locker,
+		dupes:         cfg.DuplicateStore,
+		observe:       cfg.Observe,
 	}
 	if h.timeout > 0 && h.timeout < time.Second {
 		return nil, configErrorf("Timeout", "%s is under one second, too short for any payment platform (a number in JSON is nanoseconds: write \"25s\"); negative turns the deadline off", h.timeout)
@@ -132,9 +136,16 @@ func (h *Handler) route(cfg Config, known map[string]bool) error {
 // ServeHTTP routes a webhook to its action.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A fresh route context: the handler matches the full path whether or
-	// not a parent chi router already routed part of it.
-	ctx := context.WithValue(r.Context(), chi.RouteCtxKey, chi.NewRouteContext())
-	h.mux.ServeHTTP(w, r.WithContext(ctx))
+	// not a parent chi router already routed part of it. It is reused once
+	// ServeHTTP returns, which is after the Gateway call has, as chi's own
+	// are.
+	rctx := h.routeContexts.Get().(*chi.Context)
+	rctx.Reset()
+	defer h.routeContexts.Put(rctx)
+	ctx := context.WithValue(r.Context(), chi.RouteCtxKey, rctx)
+	// The webhook's own logger, in the same copy of the request.
+	l := h.logger.With().Logger()
+	h.mux.ServeHTTP(w, r.WithContext(l.WithContext(ctx)))
 }
 
 // sentence makes an error's text read as a sentence for the agent.

@@ -32,20 +32,19 @@ func (h *Handler) endpoint(action Action, stack []func(http.Handler) http.Handle
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		x := &exchange{ResponseWriter: w, start: time.Now(), req: r, action: action}
-		lc := h.logger.With()
-		if action != "" {
-			lc = lc.Str("action", string(action))
-		}
-		l := lc.Logger()
-		ctx := l.WithContext(r.Context())
-		x.log = zerolog.Ctx(ctx)
+		// The webhook's logger, put in the context by ServeHTTP.
+		x.log = zerolog.Ctx(r.Context())
 		if x.log == zerolog.Ctx(context.Background()) {
 			// A disabled logger, which zerolog does not store: never mutate
 			// zerolog's process-wide default in its place.
+			l := h.logger
 			x.log = &l
 		}
+		if action != "" {
+			x.log.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Str("action", string(action)) })
+		}
 		defer h.finish(x)
-		next.ServeHTTP(x, r.WithContext(ctx))
+		next.ServeHTTP(x, r)
 	}
 }
 
