@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/chargedesk/chargedesk-go/internal/safe"
 	"github.com/rs/zerolog"
@@ -50,19 +51,31 @@ func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, 
 	gl := log.With().Logger()
 	idemKey := "chargedesk-" + dupKey[:40]
 	gctx := context.WithValue(gl.WithContext(ctx), idempotencyKey{}, idemKey)
-	gctx, cancelGateway := context.WithCancel(gctx)
+	cancelGateway := func() {}
+	if len(lost) > 0 {
+		// Cancelled when a lock is lost. Otherwise ctx is cancelled once
+		// the webhook is answered, which is after the gateway returns.
+		gctx, cancelGateway = context.WithCancel(gctx)
+	}
 	stopWatch := watchLost(lost, cancelGateway, log, action, idemKey)
 	// WithContext stores a copy of gl: the gateway's fields go there.
 	stored := zerolog.Ctx(gctx)
 
-	answered := make(chan struct{})
-	stopDeadline := context.AfterFunc(ctx, func() {
-		defer close(answered)
-		respond(w, log, action, nil, fmt.Errorf("gateway %s: %w", action, ctx.Err()))
-		if x := exchangeOf(w); x != nil {
-			h.conclude(x, false) // the line is written now, not when the gateway returns
-		}
-	})
+	// A timer rather than context.AfterFunc: no goroutine and no channel
+	// until the deadline, nor a child registered with ctx.
+	stopDeadline := func() bool { return true }
+	var answering sync.WaitGroup // the deadline's answer, while it is sent
+	if deadline, ok := ctx.Deadline(); ok {
+		answering.Add(1)
+		t := time.AfterFunc(time.Until(deadline), func() {
+			defer answering.Done()
+			respond(w, log, action, nil, fmt.Errorf("gateway %s: %w", action, context.DeadlineExceeded))
+			if x := exchangeOf(w); x != nil {
+				h.conclude(x, false) // the line is written now, not when the gateway returns
+			}
+		})
+		stopDeadline = t.Stop
+	}
 	var out outcome
 	var problems []func() // log lines, written once the locks are released
 	defer func() {
@@ -71,7 +84,7 @@ func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, 
 		// fake does).
 		late := !stopDeadline()
 		if late {
-			<-answered // the deadline's answer is sent: w is done with
+			answering.Wait() // the deadline's answer is sent: w is done with
 		}
 		stopWatch()
 		cancelGateway()
