@@ -113,12 +113,19 @@ func (s *MemoryDuplicateStore) size() int {
 	return len(s.current) + len(s.previous)
 }
 
-// identity is what makes two webhooks the same action, as a list of parts.
+// identity is what makes two webhooks the same action: a list of parts,
+// each written length-prefixed, so that no two different lists collide.
 type identity struct {
-	parts []string
+	buf []byte
 }
 
-func (id *identity) add(parts ...string) { id.parts = append(id.parts, parts...) }
+func (id *identity) add(parts ...string) {
+	for _, p := range parts {
+		id.buf = strconv.AppendInt(id.buf, int64(len(p)), 10)
+		id.buf = append(id.buf, ':')
+		id.buf = append(id.buf, p...)
+	}
+}
 
 func (id *identity) charge(c *Charge) {
 	if c != nil {
@@ -135,15 +142,9 @@ func (id *identity) subscription(s *Subscription) {
 // duplicateKey is the identity of an action for the duplicate guard: a
 // digest of the action and what its request says identifies it.
 func duplicateKey(action Action, req request) string {
-	id := identity{parts: []string{string(action)}}
+	id := identity{buf: make([]byte, 0, 256)}
+	id.add(string(action))
 	req.identity(&id)
-	var buf []byte
-	for _, p := range id.parts {
-		// Length-prefixed, so no two different identities can collide.
-		buf = strconv.AppendInt(buf, int64(len(p)), 10)
-		buf = append(buf, ':')
-		buf = append(buf, p...)
-	}
-	sum := sha256.Sum256(buf)
+	sum := sha256.Sum256(id.buf)
 	return hex.EncodeToString(sum[:])
 }

@@ -178,3 +178,16 @@ func TestDuplicateKey(t *testing.T) {
 		})
 	}
 }
+
+// A duplicate key is stored in shared backends and outlives a deploy: its
+// encoding is pinned, so an identical webhook after an upgrade is still a
+// duplicate. The digest is of "6:refund6:charge32:<charge_id>6:amount5:12.34
+// 6:reason35:<reason>", computed outside Go.
+func TestDuplicateKeyIsStable(t *testing.T) {
+	req := &RefundRequest{
+		Charge:       &Charge{ChargeID: "example-Xs84hY5BSt5IttuRSIsQIA8r"},
+		RefundAmount: MustParseAmount("12.340"),
+		ActionReason: "Customer received incorrect product",
+	}
+	assert.Equal(t, "5cae97bfbba3c33d974f1339eeec129c59abe6075ebdc4e49992a08645666bd1", duplicateKey(ActionRefund, req))
+}
