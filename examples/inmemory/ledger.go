@@ -227,10 +227,19 @@ func (l *ledger) touched(kind byte, id string) time.Time {
 // payload's copy the first time. Call with l.mu held.
 func (l *ledger) chargeOf(p *chargedesk.Charge) *charge {
 	now := l.touched('c', p.ChargeID)
-	if c, ok := l.charges[p.ChargeID]; ok {
-		c.seen = now
-		return c
+	c, ok := l.charges[p.ChargeID]
+	if !ok {
+		c = l.adopt(p)
 	}
+	c.seen = now
+	// The touch just recorded names the charge by the id it is kept under,
+	// not by the payload's copy, which it would otherwise keep alive.
+	l.touches[len(l.touches)-1].id = c.id
+	return c
+}
+
+// adopt keeps the payload's charge. Call with l.mu held.
+func (l *ledger) adopt(p *chargedesk.Charge) *charge {
 	c := &charge{
 		id:            p.ChargeID,
 		transactionID: p.TransactionID,
@@ -245,7 +254,6 @@ func (l *ledger) chargeOf(p *chargedesk.Charge) *charge {
 	if c.status == "" {
 		c.status = chargedesk.ChargeRefunded(c.amount, c.refunded).Status
 	}
-	c.seen = now
 	l.charges[c.id] = c
 	return c
 }
@@ -255,6 +263,7 @@ func (l *ledger) subscriptionOf(p *chargedesk.Subscription) *subscription {
 	now := l.touched('s', p.SubscriptionID)
 	if s, ok := l.subs[p.SubscriptionID]; ok {
 		s.seen = now
+		l.touches[len(l.touches)-1].id = s.id // as in chargeOf
 		return s
 	}
 	s := &subscription{

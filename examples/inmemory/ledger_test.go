@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
@@ -445,4 +446,23 @@ func TestMetadataKeepsEveryPair(t *testing.T) {
 	md.set("c", "3")
 	md.set("0", "first")
 	assert.Equal(t, map[string]string{"0": "first", "a": "replaced", "b": "2", "c": "3"}, md.asMap())
+}
+
+// The retention's record of actions names an object by the id the ledger
+// keeps it under: a repeat action does not keep its own payload's copy of
+// the id alive until the retention ends.
+func TestTouchesShareTheKeptID(t *testing.T) {
+	f := newFixture(t, time.Now())
+	for _, reason := range []string{"first", "second", "third"} {
+		require.True(t, f.do(chargedesk.ActionRefund, "refund_amount=1.00", "action_reason="+reason).OK)
+	}
+	require.Len(t, f.ledger.charges, 1)
+	var kept string
+	for _, c := range f.ledger.charges {
+		kept = c.id
+	}
+	require.Len(t, f.ledger.touches, 3)
+	for _, tc := range f.ledger.touches {
+		assert.Same(t, unsafe.StringData(kept), unsafe.StringData(tc.id), "touch of %s", tc.id)
+	}
 }
