@@ -123,6 +123,24 @@ func (p *process) rss(t *testing.T) int64 {
 	return 0
 }
 
+// cpu is the CPU time the process has used so far, user and system, from
+// /proc.
+func (p *process) cpu(t *testing.T) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	require.NoError(t, err)
+	// The fields after the command name, which is in parentheses: utime
+	// and stime are the 12th and 13th of them, in clock ticks.
+	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
+	f := strings.Fields(rest)
+	require.Greater(t, len(f), 12, "%s", b)
+	utime, err := strconv.ParseInt(f[11], 10, 64)
+	require.NoError(t, err)
+	stime, err := strconv.ParseInt(f[12], 10, 64)
+	require.NoError(t, err)
+	const ticksPerSecond = 100 // USER_HZ, 100 on every Linux architecture Go supports
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond
+}
+
 // refundTemplate is a refund on a charge whose id ends in a run of zeros
 // the driver replaces with a request number.
 func refundTemplate(t *testing.T) (before, after []byte) {
@@ -196,20 +214,29 @@ func TestThroughputAgainstPlainHandler(t *testing.T) {
 		_, failed := drive(t, p.url, conc, 500, capPerRound, &next)
 		require.Zero(t, failed)
 	}
-	var plainRates, exampleRates, ratios []float64
+	var plainRates, exampleRates, ratios, plainCPU, exampleCPU []float64
+	// perRefund is the server's CPU time per refund over one round, in µs.
+	perRefund := func(p *process, n int) (float64, float64) {
+		before := p.cpu(t)
+		r, failed := drive(t, p.url, conc, n, capPerRound, &next)
+		require.Zero(t, failed, "an answer other than 200")
+		used := p.cpu(t) - before
+		return r, float64(used.Microseconds()) / float64(n)
+	}
 	for round := range rounds {
-		pr, pf := drive(t, plain.url, conc, n, capPerRound, &next)
-		er, ef := drive(t, example.url, conc, n, capPerRound, &next)
-		require.Zero(t, pf, "the plain handler answered something other than 200")
-		require.Zero(t, ef, "the example answered something other than 200")
+		pr, pc := perRefund(plain, n)
+		er, ec := perRefund(example, n)
 		plainRates, exampleRates, ratios = append(plainRates, pr), append(exampleRates, er), append(ratios, er/pr)
-		t.Logf("round %d: plain %.0f/s, example %.0f/s, ratio %.2f", round+1, pr, er, er/pr)
+		plainCPU, exampleCPU = append(plainCPU, pc), append(exampleCPU, ec)
+		t.Logf("round %d: plain %.0f/s, example %.0f/s, ratio %.2f; server CPU per refund: plain %.0f µs, example %.0f µs",
+			round+1, pr, er, er/pr, pc, ec)
 	}
 	// The figure is the median of the rounds' ratios: each round's pair ran
 	// back to back, so a slower moment of a shared machine weighs on both.
 	median := func(v []float64) float64 { slices.Sort(v); return v[len(v)/2] }
 	t.Logf("%d rounds of %d refunds, %d clients: plain %.0f/s, example %.0f/s (medians); example/plain %.2fx (median of the rounds' ratios)",
 		rounds, n, conc, median(plainRates), median(exampleRates), median(ratios))
+	t.Logf("server CPU per refund (medians): plain %.0f µs, example %.0f µs", median(plainCPU), median(exampleCPU))
 	t.Logf("the example logged %d lines (%d bytes) to its stderr pipe", example.logLines.Load(), example.logBytes.Load())
 	require.Positive(t, example.logLines.Load(), "the example logs to its pipe while it is measured")
 
