@@ -143,7 +143,7 @@ func (p *process) cpu(t *testing.T) time.Duration {
 
 // refundTemplate is a refund on a charge whose id ends in a run of zeros
 // the driver replaces with a request number.
-func refundTemplate(t *testing.T) (before, after []byte) {
+func refundTemplate(t testing.TB) (before, after []byte) {
 	const marker = "ch-load-0000000000000000"
 	body, err := chargedesktest.Build(chargedesk.ActionRefund, chargedesktest.SetString("charge.charge_id", marker),
 		chargedesktest.Set("refund_amount", "12.34"))
