@@ -466,3 +466,10 @@ func TestTouchesShareTheKeptID(t *testing.T) {
 		assert.Same(t, unsafe.StringData(kept), unsafe.StringData(tc.id), "touch of %s", tc.id)
 	}
 }
+
+func TestPackKeepsEveryString(t *testing.T) {
+	a, b, c, empty := "charge-1", "Ünïcode ✓", "USD", ""
+	pack(&a, &empty, &b, &c)
+	assert.Equal(t, []string{"charge-1", "", "Ünïcode ✓", "USD"}, []string{a, empty, b, c})
+	assert.Equal(t, unsafe.Add(unsafe.Pointer(unsafe.StringData(a)), len(a)), unsafe.Pointer(unsafe.StringData(b)), "one allocation, in order")
+}
