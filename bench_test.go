@@ -147,7 +147,7 @@ func benchStack(b *testing.B) http.Handler {
 // BenchmarkHandler measures one webhook through the full default stack:
 // request id, zerolog request logging (to io.Discard), panic recovery, body
 // limit, routing, header check, decoding, validation, locks, duplicate
-// guard, the gateway call in its goroutine under a deadline, and the answer.
+// guard, the gateway call under a deadline, and the answer.
 func BenchmarkHandler(b *testing.B) {
 	for _, action := range Actions() {
 		b.Run(string(action), func(b *testing.B) {
@@ -158,8 +158,7 @@ func BenchmarkHandler(b *testing.B) {
 
 // BenchmarkHandlerParallel is BenchmarkHandler with webhooks served
 // concurrently, one stream per GOMAXPROCS: the cost of a webhook to a busy
-// server, where the gateway's goroutine starts on a processor that is
-// already running rather than waking an idle one.
+// server.
 func BenchmarkHandlerParallel(b *testing.B) {
 	for _, action := range Actions() {
 		b.Run(string(action), func(b *testing.B) {
