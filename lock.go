@@ -72,24 +72,20 @@ func (m *MemoryLocker) Lock(ctx context.Context, key string) (func(), error) {
 	l.refs++
 	m.mu.Unlock()
 
-	unlock := func() (func(), error) {
-		var once sync.Once
-		return func() { once.Do(func() { l.token <- struct{}{}; m.release(key, l) }) }, nil
-	}
-	// Free: taken without asking ctx for its Done channel, which a
-	// context makes on first request.
+	// A free lock is taken without asking ctx for its Done channel, which
+	// a context makes on first request.
 	select {
 	case <-l.token:
-		return unlock()
 	default:
+		select {
+		case <-l.token:
+		case <-ctx.Done():
+			m.release(key, l)
+			return nil, ctx.Err()
+		}
 	}
-	select {
-	case <-l.token:
-		return unlock()
-	case <-ctx.Done():
-		m.release(key, l)
-		return nil, ctx.Err()
-	}
+	var once sync.Once
+	return func() { once.Do(func() { l.token <- struct{}{}; m.release(key, l) }) }, nil
 }
 
 func (m *MemoryLocker) release(key string, l *memLock) {

@@ -191,12 +191,11 @@ func newLedger(payBase string, now func() time.Time) *ledger {
 	}
 }
 
-// touched records an action on an object and forgets the objects idle for
-// longer than the retention: O(1) amortized, and memory bounded by the
-// actions of one retention. Call with l.mu held.
-func (l *ledger) touched(kind byte, id string) time.Time {
+// expire forgets the objects idle for longer than the retention, and
+// returns the time now: O(1) amortized, and memory bounded by the actions
+// of one retention. Call with l.mu held.
+func (l *ledger) expire() time.Time {
 	now := l.now()
-	l.touches = append(l.touches, touch{kind, id, now})
 	for l.head < len(l.touches) && now.Sub(l.touches[l.head].at) > l.retention {
 		t := l.touches[l.head]
 		l.touches[l.head] = touch{}
@@ -223,18 +222,23 @@ func (l *ledger) touched(kind byte, id string) time.Time {
 	return now
 }
 
+// touch records an action at now on an object, named by the id the ledger
+// keeps it under: a payload's copy of the id would stay alive as long as
+// the record. Call with l.mu held.
+func (l *ledger) touch(kind byte, id string, now time.Time) {
+	l.touches = append(l.touches, touch{kind, id, now})
+}
+
 // chargeOf returns the platform's charge for the payload's, adopting the
 // payload's copy the first time. Call with l.mu held.
 func (l *ledger) chargeOf(p *chargedesk.Charge) *charge {
-	now := l.touched('c', p.ChargeID)
+	now := l.expire()
 	c, ok := l.charges[p.ChargeID]
 	if !ok {
 		c = l.adopt(p)
 	}
 	c.seen = now
-	// The touch just recorded names the charge by the id it is kept under,
-	// not by the payload's copy, which it would otherwise keep alive.
-	l.touches[len(l.touches)-1].id = c.id
+	l.touch('c', c.id, now)
 	return c
 }
 
@@ -286,10 +290,10 @@ func pack(strs ...*string) {
 
 // subscriptionOf is chargeOf for subscriptions.
 func (l *ledger) subscriptionOf(p *chargedesk.Subscription) *subscription {
-	now := l.touched('s', p.SubscriptionID)
+	now := l.expire()
 	if s, ok := l.subs[p.SubscriptionID]; ok {
 		s.seen = now
-		l.touches[len(l.touches)-1].id = s.id // as in chargeOf
+		l.touch('s', s.id, now)
 		return s
 	}
 	s := &subscription{
@@ -308,6 +312,7 @@ func (l *ledger) subscriptionOf(p *chargedesk.Subscription) *subscription {
 	}
 	s.seen = now
 	l.subs[s.id] = s
+	l.touch('s', s.id, now)
 	return s
 }
 
@@ -634,8 +639,10 @@ func (l *ledger) RequestPayment(ctx context.Context, req *chargedesk.PaymentRequ
 		if err != nil {
 			return nil, err
 		}
+		now := l.expire()
 		l.links[id] = &payLink{id: id, chargeID: c.id, amount: c.amount, currency: c.currency, label: c.description,
-			seen: l.touched('l', id)}
+			seen: now}
+		l.touch('l', id, now)
 		c.payLink = l.payBase + id
 	}
 	l.pushed(c)
