@@ -32,7 +32,7 @@ type ledger struct {
 	mu      sync.Mutex
 	now     func() time.Time
 	payBase string // pay links are payBase + id
-	charges map[string]*charge
+	charges map[string]chargeRow
 	subs    map[string]*subscription
 	links   map[string]*payLink
 	// changed, when set, receives each charge or subscription the ledger
@@ -79,11 +79,12 @@ type touch struct {
 // any stream of new ids.
 const defaultRetention = 10 * time.Minute
 
-// charge is a charge as the platform keeps it.
+// charge is a charge as the platform knows it, while an action works on
+// it: between actions the ledger holds it as a chargeRow.
 type charge struct {
 	seen          time.Time     // its last action
 	refunds       []keyedRefund // by idempotency key: few per charge, so a list is smallest
-	id            string
+	id            string        // the id it is kept under
 	transactionID string
 	customerID    string
 	currency      string
@@ -183,7 +184,7 @@ func newLedger(payBase string, now func() time.Time) *ledger {
 	return &ledger{
 		now:     now,
 		payBase: payBase,
-		charges: map[string]*charge{},
+		charges: map[string]chargeRow{},
 		subs:    map[string]*subscription{},
 		links:   map[string]*payLink{},
 
@@ -202,7 +203,7 @@ func (l *ledger) expire() time.Time {
 		l.head++
 		switch t.kind {
 		case 'c':
-			if c, ok := l.charges[t.id]; ok && !c.seen.After(t.at) {
+			if r, ok := l.charges[t.id]; ok && !r.seen.After(t.at) {
 				delete(l.charges, t.id)
 			}
 		case 's':
@@ -229,23 +230,35 @@ func (l *ledger) touch(kind byte, id string, now time.Time) {
 	l.touches = append(l.touches, touch{kind, id, now})
 }
 
-// chargeOf returns the platform's charge for the payload's, adopting the
-// payload's copy the first time. Call with l.mu held.
-func (l *ledger) chargeOf(p *chargedesk.Charge) *charge {
+// chargeOf returns the platform's charge for the payload's, taking the
+// payload's copy the first time, and records the action. The caller
+// stores the charge back (keep) once it is done with it, changed or not.
+// Call with l.mu held.
+func (l *ledger) chargeOf(p *chargedesk.Charge) (*charge, error) {
 	now := l.expire()
-	c, ok := l.charges[p.ChargeID]
-	if !ok {
-		c = l.adopt(p)
+	var c *charge
+	if r, ok := l.charges[p.ChargeID]; ok {
+		var err error
+		if c, err = r.charge(); err != nil {
+			return nil, err
+		}
+	} else {
+		c = adopted(p)
 	}
 	c.seen = now
 	l.touch('c', c.id, now)
-	return c
+	return c, nil
 }
 
-// adopt keeps the payload's charge. Call with l.mu held.
-func (l *ledger) adopt(p *chargedesk.Charge) *charge {
+// keep stores the charge's state. Call with l.mu held.
+func (l *ledger) keep(c *charge) {
+	l.charges[c.id] = c.row()
+}
+
+// adopted is the payload's charge, as the platform takes it on first sight.
+func adopted(p *chargedesk.Charge) *charge {
 	c := &charge{
-		id:            p.ChargeID,
+		id:            strings.Clone(p.ChargeID), // kept for as long as the charge
 		transactionID: p.TransactionID,
 		customerID:    p.CustomerID,
 		currency:      strings.ToUpper(p.Currency),
@@ -258,34 +271,7 @@ func (l *ledger) adopt(p *chargedesk.Charge) *charge {
 	if c.status == "" {
 		c.status = chargedesk.ChargeRefunded(c.amount, c.refunded).Status
 	}
-	strs := []*string{&c.id, &c.transactionID, &c.customerID, &c.currency, &c.description, (*string)(&c.status)}
-	for i := range c.metadata {
-		strs = append(strs, &c.metadata[i].key, &c.metadata[i].value)
-	}
-	pack(strs...)
-	l.charges[c.id] = c
 	return c
-}
-
-// pack moves the strings into one allocation, each becoming a substring
-// of it. The garbage collector marks what the ledger holds on every cycle,
-// and under a stream of new ids that marking is most of this pretend
-// platform's cost (BenchmarkRefund): a kept charge is cheaper to mark as
-// one string than as a dozen.
-func pack(strs ...*string) {
-	n := 0
-	for _, s := range strs {
-		n += len(*s)
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, s := range strs {
-		b.WriteString(*s)
-	}
-	all, at := b.String(), 0
-	for _, s := range strs {
-		*s, at = all[at:at+len(*s)], at+len(*s)
-	}
 }
 
 // subscriptionOf is chargeOf for subscriptions.
@@ -385,7 +371,11 @@ func (l *ledger) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*ch
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := l.chargeOf(req.Charge)
+	c, err := l.chargeOf(req.Charge)
+	if err != nil {
+		return nil, err
+	}
+	defer l.keep(c)
 	// The idempotency key fences a repeat the duplicate guard cannot see
 	// (after its window, or through another instance): a real platform
 	// takes it with the refund call (Stripe's Idempotency-Key) and answers
@@ -428,7 +418,11 @@ func (l *ledger) settle(ctx context.Context, p *chargedesk.Charge, verb string, 
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := l.chargeOf(p)
+	c, err := l.chargeOf(p)
+	if err != nil {
+		return nil, err
+	}
+	defer l.keep(c)
 	if c.status != chargedesk.ChargeStatusAuthorized {
 		return nil, chargedesk.AgentErrorf("Only an authorized charge can be %s; on the payment platform this charge is %s.", verb, c.status)
 	}
@@ -452,11 +446,16 @@ func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*ch
 		return nil, err
 	}
 	resp := &chargedesk.Response{}
+	var refunded *charge
 	if req.Refund != chargedesk.RefundNone && req.Refund != "" {
 		if req.Action != chargedesk.CancelImmediately {
 			return nil, chargedesk.AgentErrorf("A refund can only come with an immediate cancellation, not with %s.", req.Action)
 		}
-		c := l.chargeOf(req.Charge)
+		c, err := l.chargeOf(req.Charge)
+		if err != nil {
+			return nil, err
+		}
+		defer l.keep(c)
 		if err := c.refundable(req.Charge.Currency); err != nil {
 			return nil, err
 		}
@@ -467,6 +466,7 @@ func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*ch
 		if err := c.refund(amount); err != nil {
 			return nil, err
 		}
+		refunded = c
 		resp.Charge = c.update()
 		if note != "" {
 			c.metadata.set("refund_proration", note)
@@ -478,8 +478,8 @@ func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*ch
 	}
 	s.status = next
 	l.pushed(s)
-	if resp.Charge != nil {
-		l.pushed(l.charges[req.Charge.ChargeID])
+	if refunded != nil {
+		l.pushed(refunded)
 	}
 	resp.Subscription = s.update()
 	logFields(ctx, func(c2 zerolog.Context) zerolog.Context { return c2.Str("platform_subscription_status", string(next)) })
@@ -633,7 +633,11 @@ func (l *ledger) RequestPayment(ctx context.Context, req *chargedesk.PaymentRequ
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := l.chargeOf(req.Charge)
+	c, err := l.chargeOf(req.Charge)
+	if err != nil {
+		return nil, err
+	}
+	defer l.keep(c)
 	if id := strings.TrimPrefix(c.payLink, l.payBase); c.payLink == "" || l.links[id] == nil || l.links[id].paid {
 		id, err := newID()
 		if err != nil {
@@ -666,24 +670,29 @@ func (l *ledger) link(id string) (payLink, bool) {
 
 // pay records the customer's payment through the link with id: the charge
 // is paid unless it already was.
-func (l *ledger) pay(id string) (payLink, bool) {
+func (l *ledger) pay(id string) (payLink, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	p, ok := l.links[id]
 	if !ok {
-		return payLink{}, false
+		return payLink{}, false, nil
 	}
-	p.paid = true
-	if c := l.charges[p.chargeID]; c != nil {
+	if r, ok := l.charges[p.chargeID]; ok {
+		c, err := r.charge()
+		if err != nil {
+			return payLink{}, true, err
+		}
 		switch c.status {
 		case chargedesk.ChargeStatusPaid, chargedesk.ChargeStatusPartiallyRefunded, chargedesk.ChargeStatusRefunded:
 		default:
 			c.status = chargedesk.ChargeStatusPaid
 		}
 		c.payLink = ""
+		l.keep(c)
 		l.pushed(c)
 	}
-	return *p, true
+	p.paid = true
+	return *p, true, nil
 }
 
 // newID returns a random, unguessable id for a pay link.

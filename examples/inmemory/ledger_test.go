@@ -341,7 +341,7 @@ func TestPaymentRequestAndPayPage(t *testing.T) {
 	again := f.do(chargedesk.ActionRequestPayment)
 	assert.Equal(t, first.RedirectURL, again.RedirectURL, "an unpaid charge keeps its link")
 
-	page := payHandler(f.ledger)
+	page := payHandler(f.ledger, zerolog.Nop())
 	mux := http.NewServeMux()
 	mux.Handle("GET /pay/{id}", page)
 	mux.Handle("POST /pay/{id}", page)
@@ -381,7 +381,7 @@ func TestPayPageEscapes(t *testing.T) {
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, strings.TrimPrefix(o.RedirectURL, "http://pay.test"), nil)
 	req.SetPathValue("id", strings.TrimPrefix(o.RedirectURL, "http://pay.test/pay/"))
-	payHandler(f.ledger).ServeHTTP(rec, req)
+	payHandler(f.ledger, zerolog.Nop()).ServeHTTP(rec, req)
 	assert.NotContains(t, rec.Body.String(), "<script>")
 	assert.Contains(t, rec.Body.String(), "&lt;script&gt;")
 }
@@ -416,7 +416,9 @@ func TestLedgerForgetsIdleObjects(t *testing.T) {
 	assert.GreaterOrEqual(t, most, perRetention, "a retention's charges are kept")
 	assert.LessOrEqual(t, len(l.touches)-l.head, perRetention+20)
 	require.Contains(t, l.charges, "ch_regular", "an object in use is kept")
-	assert.Equal(t, "60.00", l.charges["ch_regular"].refunded.String())
+	regular, err := l.charges["ch_regular"].charge()
+	require.NoError(t, err)
+	assert.Equal(t, "60.00", regular.refunded.String())
 
 	now = now.Add(defaultRetention + time.Second)
 	refund("ch_new")
@@ -467,9 +469,51 @@ func TestTouchesShareTheKeptID(t *testing.T) {
 	}
 }
 
-func TestPackKeepsEveryString(t *testing.T) {
-	a, b, c, empty := "charge-1", "Ünïcode ✓", "USD", ""
-	pack(&a, &empty, &b, &c)
-	assert.Equal(t, []string{"charge-1", "", "Ünïcode ✓", "USD"}, []string{a, empty, b, c})
-	assert.Equal(t, unsafe.Add(unsafe.Pointer(unsafe.StringData(a)), len(a)), unsafe.Pointer(unsafe.StringData(b)), "one allocation, in order")
+// A charge read back from its row is the charge that was stored, every
+// field, its strings' bytes and its amounts' scales included.
+func TestChargeRowKeepsEveryField(t *testing.T) {
+	c := &charge{
+		seen: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+		refunds: []keyedRefund{
+			{key: "chargedesk-1", total: chargedesk.MustParseAmount("1.50")},
+			{key: "chargedesk-2", total: chargedesk.MustParseAmount("12.30")},
+		},
+		id:            "ch_1",
+		transactionID: "txn_1",
+		customerID:    "",
+		currency:      "JPY",
+		amount:        chargedesk.MustParseAmount("1000"),
+		refunded:      chargedesk.MustParseAmount("12.30"),
+		status:        chargedesk.ChargeStatusPartiallyRefunded,
+		description:   "Ünïcode ✓ and a \x00 byte, and " + strings.Repeat("long ", 100),
+		metadata:      metadataOf(map[string]string{"b": "2", "a": "", "": "empty key"}),
+		payLink:       "http://pay.test/pay/0123",
+	}
+	got, err := c.row().charge()
+	require.NoError(t, err)
+	assert.Equal(t, c, got)
+	assert.Equal(t, "12.30", got.refunded.String(), "the scale is kept")
+	assert.Equal(t, map[string]string{"b": "2", "a": "", "": "empty key"}, got.metadata.asMap())
+
+	empty, err := (&charge{id: "ch_2"}).row().charge()
+	require.NoError(t, err)
+	assert.Equal(t, &charge{id: "ch_2"}, empty)
+}
+
+// A row the ledger did not write is an error that names the charge, never
+// a charge made up from it.
+func TestChargeRowRefusesWhatItDidNotWrite(t *testing.T) {
+	c := &charge{id: "ch_1", transactionID: "txn_1", currency: "USD", status: chargedesk.ChargeStatusPaid,
+		amount: chargedesk.MustParseAmount("10.00"), metadata: metadataOf(map[string]string{"k": "v"}),
+		refunds: []keyedRefund{{key: "chargedesk-1", total: chargedesk.MustParseAmount("1.00")}}}
+	r := c.row()
+	for n := range len(r.data) {
+		_, err := chargeRow{id: "ch_1", data: r.data[:n]}.charge()
+		require.ErrorIs(t, err, errCorruptRow, "cut at %d", n)
+		assert.Contains(t, err.Error(), "ch_1")
+	}
+	for _, data := range []string{r.data + "x", strings.Replace(r.data, "10.00", "10.0x", 1)} {
+		_, err := chargeRow{id: "ch_1", data: data}.charge()
+		assert.ErrorIs(t, err, errCorruptRow, "%q", data)
+	}
 }

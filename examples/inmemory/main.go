@@ -161,8 +161,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	} else {
 		mux.Handle(basePath+"/", receiver)
 	}
-	mux.Handle("GET /pay/{id}", payHandler(platform))
-	mux.Handle("POST /pay/{id}", payHandler(platform))
+	mux.Handle("GET /pay/{id}", payHandler(platform, log))
+	mux.Handle("POST /pay/{id}", payHandler(platform, log))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "ChargeDesk receiver on an in-memory platform.\nWebhooks: POST %s%s/<action> (%v)\n",
 			public, basePath, chargedesk.Actions())

@@ -3,6 +3,8 @@ package main
 import (
 	"html/template"
 	"net/http"
+
+	"github.com/rs/zerolog"
 )
 
 // payPage is the page a payment request's redirect_url opens: the amount
@@ -22,17 +24,23 @@ var payPage = template.Must(template.New("pay").Parse(`<!doctype html>
 
 // payHandler serves GET and POST /pay/{id}: the pay page, and the
 // customer paying.
-func payHandler(l *ledger) http.HandlerFunc {
+func payHandler(l *ledger, log zerolog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		var (
 			link payLink
 			ok   bool
+			err  error
 		)
 		if r.Method == http.MethodPost {
-			link, ok = l.pay(id)
+			link, ok, err = l.pay(id)
 		} else {
 			link, ok = l.link(id)
+		}
+		if err != nil {
+			log.Error().Err(err).Msg("pay page: the payment could not be recorded")
+			http.Error(w, "The payment could not be recorded.", http.StatusInternalServerError)
+			return
 		}
 		if !ok {
 			http.Error(w, "No such payment link.", http.StatusNotFound)
