@@ -46,11 +46,13 @@ var errAnsweredAtDeadline = errors.New("answered at the deadline")
 // call does, so that http.Server.Shutdown waits for it.
 func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, dupKey string, w http.ResponseWriter, log *zerolog.Logger, unlock func(), lost []<-chan struct{}) (answer any, err error) {
 	action := def.action
-	// The gateway's own copy of the logger: the deadline's answer writes
-	// the webhook's line from log while the gateway may still add to its.
-	gl := log.With().Logger()
 	idemKey := "chargedesk-" + dupKey[:40]
-	gctx := context.WithValue(gl.WithContext(ctx), idempotencyKey{}, idemKey)
+	// WithContext stores a copy of *log for the gateway, whose fields go
+	// there. The copy shares log's buffer, but a zerolog logger only ever
+	// appends to its buffer: the gateway's fields go past log's end, which
+	// log does not read, and log is given a buffer of its own before the
+	// deadline's answer adds to it.
+	gctx := context.WithValue(log.WithContext(ctx), idempotencyKey{}, idemKey)
 	cancelGateway := func() {}
 	if len(lost) > 0 {
 		// Cancelled when a lock is lost. Otherwise ctx is cancelled once
@@ -58,7 +60,6 @@ func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, 
 		gctx, cancelGateway = context.WithCancel(gctx)
 	}
 	stopWatch := watchLost(lost, cancelGateway, log, action, idemKey)
-	// WithContext stores a copy of gl: the gateway's fields go there.
 	stored := zerolog.Ctx(gctx)
 
 	// A timer rather than context.AfterFunc: no goroutine and no channel
@@ -69,6 +70,9 @@ func (h *Handler) callGateway(ctx context.Context, def *actionDef, req request, 
 		answering.Add(1)
 		t := time.AfterFunc(time.Until(deadline), func() {
 			defer answering.Done()
+			// The gateway may still add to its copy: from here on, log's
+			// fields go to a buffer of log's own.
+			*log = log.With().Logger()
 			respond(w, log, action, nil, fmt.Errorf("gateway %s: %w", action, context.DeadlineExceeded))
 			if x := exchangeOf(w); x != nil {
 				h.conclude(x, false) // the line is written now, not when the gateway returns

@@ -253,6 +253,54 @@ func TestLateOutcome(t *testing.T) {
 	}
 }
 
+// A gateway that adds its fields to the log line while the deadline's
+// answer is written, as one that gives up when its context ends does:
+// the webhook's line has the request's fields and not the gateway's, and
+// the late line has both. Under -race, the two goroutines share nothing
+// they write.
+func TestGatewayFieldsAtTheDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gw := &fakeGateway{OnRefund: func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+			// Woken with the deadline's answer, it adds more than the 500
+			// bytes zerolog starts a logger's buffer with.
+			<-ctx.Done()
+			for i := range 40 {
+				zerolog.Ctx(ctx).UpdateContext(func(c zerolog.Context) zerolog.Context {
+					return c.Str(fmt.Sprintf("platform_field_%d", i), "a value of some length")
+				})
+			}
+			return nil, ctx.Err()
+		}}
+		h, logs := newLoggedHandler(t, gw, func(c *chargedesk.Config) { c.Timeout = 5 * time.Second })
+		req := actionRequest(chargedesk.ActionRefund, refundBody(t, "ch_fields", "3.00", "fields"))
+		req.Header.Set(middleware.RequestIDHeader, "req-fields")
+		rec, sent, returned := serveAsync(h, req)
+		<-sent
+		<-returned
+		require.Equal(t, http.StatusGatewayTimeout, rec.Code)
+
+		lines := logs.Find(t, "webhook")
+		require.Len(t, lines, 1)
+		line := lines[0]
+		assert.Equal(t, "timeout", line["outcome"])
+		assert.Equal(t, "req-fields", line["request_id"])
+		assert.Equal(t, "ch_fields", line["charge_id"])
+		assert.Contains(t, line["error"], "deadline exceeded")
+		for k := range line {
+			assert.NotContains(t, k, "platform_field", "the webhook's line was written before the gateway's fields")
+		}
+		lates := logs.Find(t, msgLate)
+		require.Len(t, lates, 1)
+		late := lates[0]
+		assert.Equal(t, "req-fields", late["request_id"])
+		assert.Equal(t, "ch_fields", late["charge_id"])
+		assert.NotContains(t, late, "agent_error", "the deadline's answer is the webhook line's, not the gateway's")
+		for i := range 40 {
+			assert.Equal(t, "a value of some length", late[fmt.Sprintf("platform_field_%d", i)])
+		}
+	})
+}
+
 // errPanic is what a gateway of TestLateOutcome panics with.
 var errPanic = errors.New("boom")
 
