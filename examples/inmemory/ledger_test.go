@@ -517,3 +517,33 @@ func TestChargeRowRefusesWhatItDidNotWrite(t *testing.T) {
 		assert.ErrorIs(t, err, errCorruptRow, "%q", data)
 	}
 }
+
+// A charge whose row the ledger cannot read is never guessed at: a
+// webhook about it gets an error answer, and the pay page records no
+// payment.
+func TestUnreadableRowIsAnError(t *testing.T) {
+	f := newFixture(t, time.Now())
+	o := f.do(chargedesk.ActionRequestPayment, "charge.status=invoiced")
+	require.True(t, o.OK, o.Body)
+	require.Len(t, f.ledger.charges, 1)
+	var chargeID string
+	for id, r := range f.ledger.charges {
+		r.data = r.data[:len(r.data)-1]
+		f.ledger.charges[id], chargeID = r, id
+	}
+
+	refund := f.do(chargedesk.ActionRefund, "charge.charge_id="+chargeID)
+	assert.False(t, refund.OK)
+	assert.Equal(t, http.StatusInternalServerError, refund.Status)
+	assert.Contains(t, refund.ErrorMessage, "outcome is unknown", "the agent gets the generic failure, not the ledger's detail")
+
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, strings.TrimPrefix(o.RedirectURL, "http://pay.test"), nil)
+	req.SetPathValue("id", strings.TrimPrefix(o.RedirectURL, "http://pay.test/pay/"))
+	payHandler(f.ledger, zerolog.Nop()).ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Contains(t, rec.Body.String(), "could not be recorded")
+	link, ok := f.ledger.link(strings.TrimPrefix(o.RedirectURL, "http://pay.test/pay/"))
+	require.True(t, ok)
+	assert.False(t, link.paid, "no payment is recorded against a charge the ledger cannot read")
+}
