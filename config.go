@@ -60,8 +60,9 @@ type Config struct {
 	// when the webhook arrives (waiting for another action on the same
 	// object counts too). Past it the agent is told the outcome is unknown
 	// (504), and a late outcome is logged at error level so an operator can
-	// reconcile; ServeHTTP returns when the Gateway call does. Default DefaultTimeout (25s); negative means none; between
-	// 0 and one second NewHandler refuses it. In JSON, "25s".
+	// reconcile; ServeHTTP returns when the Gateway call does. Default
+	// DefaultTimeout (25s); negative means none; between 0 and one second
+	// NewHandler refuses it. In JSON, "25s".
 	Timeout time.Duration `json:"timeout"`
 
 	// DuplicateWindow is how long after an action succeeds an identical

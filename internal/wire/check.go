@@ -503,7 +503,7 @@ func foldHash(key []byte) uint64 {
 // fields) keys are free.
 type Schema struct {
 	overlays   map[reflect.Type]func(any) any // records decoded in place (Overlay)
-	fieldCache sync.Map                       // reflect.Type -> map[string]field
+	fieldCache sync.Map                       // reflect.Type -> *fieldTable
 	keys       map[string]keyInfo             // every key, as spelled
 	known      map[string]string              // the folded form of each key -> its spelling
 }
