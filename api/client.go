@@ -244,7 +244,7 @@ func (b *backend) send(ctx context.Context, c call, encoded string) (body []byte
 	if len(body) > MaxResponseBytes {
 		return nil, true, fmt.Errorf("chargedesk api: %s %s: the answer is longer than %d bytes", c.method, c.path, MaxResponseBytes)
 	}
-	if apiErr := answerError(resp, body, c); apiErr != nil {
+	if apiErr := answerError(resp, body, c, b.now); apiErr != nil {
 		return nil, true, apiErr
 	}
 	return body, true, nil
@@ -272,7 +272,7 @@ func errorKind(err error) string {
 
 // answerError returns the *Error an answer holds: a status other than 2xx,
 // or a 2xx body with an "error" member.
-func answerError(resp *http.Response, body []byte, c call) *Error {
+func answerError(resp *http.Response, body []byte, c call, now func() time.Time) *Error {
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	var envelope struct {
 		Error json.RawMessage `json:"error"`
@@ -283,7 +283,7 @@ func answerError(resp *http.Response, body []byte, c call) *Error {
 		return nil
 	}
 	e := &Error{StatusCode: resp.StatusCode, Method: c.method, Path: c.path,
-		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now)}
+		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now)}
 	if hasError {
 		var detail struct {
 			Message            string `json:"message"`

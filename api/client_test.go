@@ -19,6 +19,7 @@ import (
 
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/api/apitest"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 const testKey = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
@@ -76,12 +77,12 @@ func (c *fakeClock) install(cl *Client) {
 // client for it with an injected clock.
 func newTestAPI(t *testing.T, opts ...Option) (*apitest.Server, *recorder, *Client, *fakeClock) {
 	t.Helper()
-	fake := apitest.New(apitest.Options{Key: testKey})
+	fake := apitest.New(apitest.Options{Key: testKey, Now: testclock.Clock()})
 	rec := &recorder{next: fake}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
 	client := NewClient(testKey, append([]Option{WithBaseURL(srv.URL + "/v1")}, opts...)...)
-	clock := &fakeClock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), jitter: 0.5}
+	clock := &fakeClock{now: testclock.Now(), jitter: 0.5}
 	clock.install(client)
 	return fake, rec, client, clock
 }

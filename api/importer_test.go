@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chargedesk/chargedesk-go/api/apitest"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 const sampleJSONL = `{"object": "customer", "customer_id": "cus_1", "email": "jane@example.com", "name": "Jane", "delinquent": false}
@@ -94,7 +95,7 @@ func TestImporterInterrupted(t *testing.T) {
 	calls := 0
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fake := apitest.New(apitest.Options{Key: testKey})
+	fake := apitest.New(apitest.Options{Key: testKey, Now: testclock.Clock()})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		calls++

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chargedesk/chargedesk-go/api/apitest"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 // seeded starts the in-memory API holding n records of name, stamped by a
@@ -20,7 +21,7 @@ import (
 func seeded(t *testing.T, name string, n, perSecond int) (*recorder, *Client) {
 	t.Helper()
 	calls := 0
-	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	start := testclock.Now()
 	fake := apitest.New(apitest.Options{Key: testKey, Now: func() time.Time {
 		calls++
 		return start.Add(time.Duration(calls/perSecond) * time.Second)

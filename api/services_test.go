@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 // Every operation of the spec, in the spec's order, against the in-memory
@@ -28,13 +30,14 @@ func TestEveryOperation(t *testing.T) {
 	require.NoError(t, err)
 	_, err = fake.Seed("products", map[string]any{"product_id": "gold", "name": "Gold"})
 	require.NoError(t, err)
-	end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	// A day after the seeded charge, whatever the date the tests run at.
+	end := testclock.Now().Add(24 * time.Hour).Truncate(time.Second)
 
 	ops := []struct {
 		name, method, path, encoded string
 		call                        func() error
 	}{
-		{"listCharges", "GET", "/v1/charges", "count=100&offset=0&status=authorized&customer%5Bemail%5D=jane%40example.com&occurred%5Bmax%5D=2026-12-01T00%3A00%3A00Z", func() error {
+		{"listCharges", "GET", "/v1/charges", "count=100&offset=0&status=authorized&customer%5Bemail%5D=jane%40example.com&occurred%5Bmax%5D=" + url.QueryEscape(end.Format(time.RFC3339)), func() error {
 			n := 0
 			for c, err := range client.Charges.List(ctx, &ChargeListParams{Status: "authorized", Customer: &CustomerFilter{Email: "jane@example.com"}, Occurred: &TimeRange{Max: &end}}) {
 				if err != nil {
@@ -129,7 +132,7 @@ func TestEveryOperation(t *testing.T) {
 			}
 			return nil
 		}},
-		{"createSubscription", "POST", "/v1/subscriptions", "subscription_id=sub_2&customer_id=cus_1&amount=5.00&currency=USD&interval=month&interval_count=1&trial_end=2026-12-01T00%3A00%3A00Z&items%5B0%5D=gold&items%5B1%5D=seat", func() error {
+		{"createSubscription", "POST", "/v1/subscriptions", "subscription_id=sub_2&customer_id=cus_1&amount=5.00&currency=USD&interval=month&interval_count=1&trial_end=" + url.QueryEscape(end.Format(time.RFC3339)) + "&items%5B0%5D=gold&items%5B1%5D=seat", func() error {
 			s, err := client.Subscriptions.Create(ctx, &SubscriptionParams{SubscriptionID: "sub_2", CustomerID: "cus_1", Amount: amount("5.00"),
 				Currency: "USD", Interval: "month", IntervalCount: new(1), TrialEnd: &end, Items: []string{"gold", "seat"}})
 			if err == nil {

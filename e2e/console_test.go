@@ -19,6 +19,7 @@ import (
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/api"
 	"github.com/chargedesk/chargedesk-go/cmd/chargedesk-sim/sim"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 const secret = "console-e2e-secret-0123456789"
@@ -97,7 +98,7 @@ func TestConsoleRefund(t *testing.T) {
 	ready := make(chan [2]string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- sim.Serve(ctx, []string{"--addr", "127.0.0.1:0", "--base-path", rs.URL + "/chargedesk",
+		done <- sim.Serve(ctx, []string{"--addr", "127.0.0.1:0", "--clock", testclock.Now().Format(time.RFC3339), "--base-path", rs.URL + "/chargedesk",
 			"-H", "Authorization: Bearer " + secret, "-H", "X-Charge: {charge_id}"}, &bytes.Buffer{}, &bytes.Buffer{},
 			func(u, k string) { ready <- [2]string{u, k} })
 	}()

@@ -67,6 +67,14 @@ type Server struct {
 	inWindow int
 }
 
+// ClockFrom returns a clock that reads start when it is made and runs on at
+// the wall clock's pace: a Server on another date than today's, for tests
+// and demonstrations.
+func ClockFrom(start time.Time) func() time.Time {
+	wall := time.Now()
+	return func() time.Time { return start.Add(time.Since(wall)) }
+}
+
 // New returns an empty Server.
 func New(opts Options) *Server {
 	if opts.Now == nil {

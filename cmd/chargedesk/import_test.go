@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chargedesk/chargedesk-go/api/apitest"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 const key = "sk_test_import_command_0123456789"
@@ -27,7 +28,7 @@ func writeFile(t *testing.T, lines ...string) string {
 
 func startAPI(t *testing.T) (*apitest.Server, string) {
 	t.Helper()
-	fake := apitest.New(apitest.Options{Key: key})
+	fake := apitest.New(apitest.Options{Key: key, Now: testclock.Clock()})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	return fake, srv.URL + "/v1"

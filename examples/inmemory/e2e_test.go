@@ -9,13 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
 	"github.com/chargedesk/chargedesk-go/cmd/chargedesk-sim/sim"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 // TestEndToEnd starts the in-memory receiver on a loopback port and plays
@@ -40,7 +40,7 @@ func TestEndToEnd(t *testing.T) {
 	// A current period of which 20 days and 5 minutes remain: 34.00 USD ×
 	// 1728300/2592300 = 22.6677... rounds down to 22.66 for the next nine
 	// minutes.
-	now := time.Now().Unix()
+	now := testclock.Now().Unix()
 	periodStart := "--set=subscription.current_period_start=" + strconv.FormatInt(now-10*86400, 10)
 	periodEnd := "--set=subscription.current_period_end=" + strconv.FormatInt(now+20*86400+300, 10)
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 // periodStart is when the documented subscriptions' current period began.
@@ -220,7 +221,7 @@ func TestLedgerRules(t *testing.T) {
 }
 
 func TestEditPlansQuantityWithSeveralPlans(t *testing.T) {
-	f := newFixture(t, time.Now())
+	f := newFixture(t, testclock.Now())
 	o := f.do(chargedesk.ActionEditPlans, `plans.1={"product_id":"prod-b","quantity":3}`)
 	require.True(t, o.OK, o.Body)
 	_, ok := o.Field("subscription.quantity")
@@ -319,7 +320,7 @@ func TestProrate(t *testing.T) {
 }
 
 func TestCancelPartialWithoutPeriod(t *testing.T) {
-	f := newFixture(t, time.Now())
+	f := newFixture(t, testclock.Now())
 	o := f.do(chargedesk.ActionCancel, "subscription.current_period_start=0", "subscription.current_period_end=0")
 	assert.False(t, o.OK)
 	assert.Contains(t, o.ErrorMessage, "no current billing period")
@@ -329,7 +330,7 @@ func TestCancelPartialWithoutPeriod(t *testing.T) {
 }
 
 func TestPaymentRequestAndPayPage(t *testing.T) {
-	f := newFixture(t, time.Now())
+	f := newFixture(t, testclock.Now())
 	first := f.do(chargedesk.ActionRequestPayment, "charge.status=invoiced")
 	require.True(t, first.OK, first.Body)
 	require.True(t, strings.HasPrefix(first.RedirectURL, "http://pay.test/pay/"), first.RedirectURL)
@@ -375,7 +376,7 @@ func TestPaymentRequestAndPayPage(t *testing.T) {
 }
 
 func TestPayPageEscapes(t *testing.T) {
-	f := newFixture(t, time.Now())
+	f := newFixture(t, testclock.Now())
 	o := f.do(chargedesk.ActionRequestPayment, "charge.description=<script>alert(1)</script>")
 	require.True(t, o.OK, o.Body)
 	rec := httptest.NewRecorder()
@@ -390,7 +391,7 @@ func TestPayPageEscapes(t *testing.T) {
 // memory stays flat. A charge touched again is kept; one forgotten is
 // adopted again from ChargeDesk's copy.
 func TestLedgerForgetsIdleObjects(t *testing.T) {
-	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	now := testclock.Now()
 	l := newLedger("http://pay.test/pay/", func() time.Time { return now })
 	ctx := context.Background()
 	refund := func(id string) {
@@ -429,7 +430,7 @@ func TestLedgerForgetsIdleObjects(t *testing.T) {
 // A refund sent again after the duplicate window (DuplicateWindow is off
 // in this fixture) is not performed twice: the idempotency key fences it.
 func TestLedgerRefundIsIdempotent(t *testing.T) {
-	f := newFixture(t, time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	f := newFixture(t, testclock.Now())
 	first := f.do(chargedesk.ActionRefund)
 	require.True(t, first.OK, first.Body)
 	again := f.do(chargedesk.ActionRefund)
@@ -454,7 +455,7 @@ func TestMetadataKeepsEveryPair(t *testing.T) {
 // keeps it under: a repeat action does not keep its own payload's copy of
 // the id alive until the retention ends.
 func TestTouchesShareTheKeptID(t *testing.T) {
-	f := newFixture(t, time.Now())
+	f := newFixture(t, testclock.Now())
 	for _, reason := range []string{"first", "second", "third"} {
 		require.True(t, f.do(chargedesk.ActionRefund, "refund_amount=1.00", "action_reason="+reason).OK)
 	}
@@ -473,7 +474,7 @@ func TestTouchesShareTheKeptID(t *testing.T) {
 // field, its strings' bytes and its amounts' scales included.
 func TestChargeRowKeepsEveryField(t *testing.T) {
 	c := &charge{
-		seen: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+		seen: testclock.Now(),
 		refunds: []keyedRefund{
 			{key: "chargedesk-1", total: chargedesk.MustParseAmount("1.50")},
 			{key: "chargedesk-2", total: chargedesk.MustParseAmount("12.30")},
@@ -522,7 +523,7 @@ func TestChargeRowRefusesWhatItDidNotWrite(t *testing.T) {
 // webhook about it gets an error answer, and the pay page records no
 // payment.
 func TestUnreadableRowIsAnError(t *testing.T) {
-	f := newFixture(t, time.Now())
+	f := newFixture(t, testclock.Now())
 	o := f.do(chargedesk.ActionRequestPayment, "charge.status=invoiced")
 	require.True(t, o.OK, o.Body)
 	require.Len(t, f.ledger.charges, 1)

@@ -74,17 +74,17 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
-	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
+	if err := run(ctx, time.Now, os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "inmemory:", err)
 		os.Exit(1)
 	}
 }
 
 // run serves until ctx is done, then shuts down gracefully. It reads its
-// settings with getenv, prints to stdout what a person needs (the URL, a
+// time with now and its settings with getenv, prints to stdout what a person needs (the URL, a
 // development secret) and logs to stderr. ready, when not nil, is called
 // with the Base Path's URL once the server accepts connections.
-func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, ready func(baseURL string)) error {
+func run(ctx context.Context, now func() time.Time, getenv func(string) string, stdout, stderr io.Writer, ready func(baseURL string)) error {
 	log, err := newLogger(getenv("LOG_FORMAT"), stderr)
 	if err != nil {
 		return err
@@ -111,7 +111,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 
-	platform := newLedger(public+"/pay/", time.Now)
+	platform := newLedger(public+"/pay/", now)
 	if v := getenv("LEDGER_RETENTION"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Second {

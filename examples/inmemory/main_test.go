@@ -21,6 +21,7 @@ import (
 
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the server's goroutines and the
@@ -61,7 +62,7 @@ func startReceiver(t *testing.T, env map[string]string) *receiver {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, func(k string) string { return env[k] }, r.stdout, r.stderr, func(u string) { ready <- u })
+		done <- run(ctx, testclock.Clock(), func(k string) string { return env[k] }, r.stdout, r.stderr, func(u string) { ready <- u })
 	}()
 	select {
 	case r.baseURL = <-ready:
@@ -172,7 +173,7 @@ func TestRunRefusesBadSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr lockedBuffer
-			err := run(context.Background(), func(k string) string { return tt.env[k] }, &stdout, &stderr, func(string) {
+			err := run(context.Background(), testclock.Clock(), func(k string) string { return tt.env[k] }, &stdout, &stderr, func(string) {
 				t.Error("ready must not be called")
 			})
 			require.Error(t, err)
@@ -283,14 +284,14 @@ func TestOneJSONLinePerWebhook(t *testing.T) {
 	assert.Equal(t, "partially refunded", webhooks[0]["platform_status"])
 
 	ctx := context.Background()
-	err := run(ctx, func(k string) string { return map[string]string{"LOG_FORMAT": "xml", "ADDR": "127.0.0.1:0"}[k] },
+	err := run(ctx, testclock.Clock(), func(k string) string { return map[string]string{"LOG_FORMAT": "xml", "ADDR": "127.0.0.1:0"}[k] },
 		io.Discard, io.Discard, nil)
 	assert.ErrorContains(t, err, "LOG_FORMAT")
 }
 
 func TestLedgerRetentionSetting(t *testing.T) {
 	for _, bad := range []string{"soon", "10ms", "-1m"} {
-		err := run(context.Background(), func(k string) string {
+		err := run(context.Background(), testclock.Clock(), func(k string) string {
 			return map[string]string{"LEDGER_RETENTION": bad, "ADDR": "127.0.0.1:0", "CHARGEDESK_SECRET": "retention-secret-0123456789"}[k]
 		}, io.Discard, io.Discard, nil)
 		assert.ErrorContains(t, err, "LEDGER_RETENTION", bad)
@@ -321,7 +322,7 @@ func TestSharedStore(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"mysql://x", "postgres://127.0.0.1:1/none?connect_timeout=1", "redis://127.0.0.1:1/0", "::"} {
-		err := run(context.Background(), func(k string) string {
+		err := run(context.Background(), testclock.Clock(), func(k string) string {
 			return map[string]string{"CHARGEDESK_STORE": bad, "ADDR": "127.0.0.1:0", "CHARGEDESK_SECRET": "store-secret-0123456789abcdef"}[k]
 		}, io.Discard, io.Discard, nil)
 		assert.ErrorContains(t, err, "CHARGEDESK_STORE", bad)
@@ -330,7 +331,7 @@ func TestSharedStore(t *testing.T) {
 
 // PLATFORM_DELAY makes every action wait as a slow payment API would.
 func TestPlatformDelay(t *testing.T) {
-	l := newLedger("http://pay.test/pay/", time.Now)
+	l := newLedger("http://pay.test/pay/", testclock.Clock())
 	l.delay = time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -338,7 +339,7 @@ func TestPlatformDelay(t *testing.T) {
 		Charge: &chargedesk.Charge{ChargeID: "ch", Currency: "USD", Amount: chargedesk.MustParseAmount("5.00"), Status: "paid"}})
 	assert.ErrorIs(t, err, context.Canceled, "the wait ends with the gateway's context")
 	assert.Empty(t, l.charges, "nothing was done")
-	err = run(context.Background(), func(k string) string {
+	err = run(context.Background(), testclock.Clock(), func(k string) string {
 		return map[string]string{"PLATFORM_DELAY": "slow", "ADDR": "127.0.0.1:0", "CHARGEDESK_SECRET": "store-secret-0123456789abcdef"}[k]
 	}, io.Discard, io.Discard, nil)
 	assert.ErrorContains(t, err, "PLATFORM_DELAY")

@@ -13,6 +13,7 @@ import (
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/api/apitest"
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 const pushSecret = "push-secret-0123456789abcdef"
@@ -22,7 +23,7 @@ const pushSecret = "push-secret-0123456789abcdef"
 // wait for it: here the API holds its answer until the webhook's own has
 // arrived.
 func TestPushesChangesToChargeDesk(t *testing.T) {
-	fake := apitest.New(apitest.Options{Key: "sk_test_push_0123456789"})
+	fake := apitest.New(apitest.Options{Key: "sk_test_push_0123456789", Now: testclock.Clock()})
 	release := make(chan struct{})
 	var once sync.Once
 	var mu sync.Mutex

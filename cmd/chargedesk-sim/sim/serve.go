@@ -32,6 +32,7 @@ type serveOptions struct {
 	rateLimit int
 	failRate  float64
 	latency   time.Duration
+	clock     string
 }
 
 func parseServe(args []string) (*serveOptions, error) {
@@ -49,6 +50,7 @@ func parseServe(args []string) (*serveOptions, error) {
 	fs.IntVar(&o.rateLimit, "rate-limit", 0, "")
 	fs.Float64Var(&o.failRate, "fail-rate", 0, "")
 	fs.DurationVar(&o.latency, "latency", 0, "")
+	fs.StringVar(&o.clock, "clock", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errHelp
@@ -66,6 +68,11 @@ func parseServe(args []string) (*serveOptions, error) {
 	}
 	if o.timeout <= 0 {
 		return nil, usagef("serve: --webhook-timeout must be more than 0")
+	}
+	if o.clock != "" {
+		if _, err := time.Parse(time.RFC3339, o.clock); err != nil {
+			return nil, usagef("serve: --clock must be an RFC 3339 time, such as 2031-06-30T12:00:00Z")
+		}
 	}
 	if o.rateLimit < 0 || o.failRate < 0 || o.failRate > 1 || o.latency < 0 {
 		return nil, usagef("serve: --rate-limit and --latency must not be negative, --fail-rate must be between 0 and 1")
@@ -96,6 +103,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	var agent *integration
 	opts := apitest.Options{Key: o.apiKey, RateLimit: o.rateLimit, FailRate: o.failRate, Latency: o.latency}
+	if o.clock != "" {
+		start, _ := time.Parse(time.RFC3339, o.clock) // checked by parseServe
+		opts.Now = apitest.ClockFrom(start.UTC())
+	}
 	if o.basePath != "" {
 		agent = newIntegration(chargedesktest.Integration{BasePath: o.basePath, Header: o.headers.h, Paths: o.paths.m}, o.timeout)
 		opts.Agent = agent.agent

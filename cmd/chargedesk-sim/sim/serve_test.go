@@ -5,12 +5,14 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/api"
+	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
 // startServe runs serve with args on a free loopback port until the test
@@ -22,7 +24,7 @@ func startServe(t *testing.T, args ...string) (apiURL, key string, stop func() s
 	ready := make(chan [2]string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), &stdout, &bytes.Buffer{},
+		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--clock", testclock.Now().Format(time.RFC3339)}, args...), &stdout, &bytes.Buffer{},
 			func(u, k string) { ready <- [2]string{u, k} })
 	}()
 	select {

@@ -46,6 +46,8 @@ Flags of serve:
   --rate-limit N     answer 429 with Retry-After above N requests a second
   --fail-rate P      answer this fraction of requests (0 to 1) with 503
   --latency D        delay every answer by D (such as 50ms)
+  --clock TIME       start the local ChargeDesk's clock at TIME (RFC 3339),
+                     running on from there: records are stamped by it
 
 Flags of send (payload takes --file, --set and --unset):
   --url URL          the Base Path, as entered in ChargeDesk
