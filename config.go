@@ -17,6 +17,8 @@ const (
 	DefaultMaxBodyBytes    int64 = 1 << 20 // 1 MiB
 	DefaultTimeout               = 25 * time.Second
 	DefaultDuplicateWindow       = 60 * time.Second
+	DefaultSettleTime            = 60 * time.Second
+	DefaultStoreTimeout          = 2 * time.Second
 )
 
 // Config mirrors the Custom Integration's configure page in ChargeDesk, plus
@@ -65,6 +67,43 @@ type Config struct {
 	// NewHandler refuses it. In JSON, "25s".
 	Timeout time.Duration `json:"timeout"`
 
+	// SettleTime is how long an object stays held after an action on it
+	// whose outcome is unknown: the Gateway had not returned by the
+	// deadline, or returned a context error, or panicked, or one of its
+	// locks was lost. The platform may still be performing that action, so
+	// for SettleTime after the Gateway returns (or after its process last
+	// renewed its lease, if it died) every other action on the object is
+	// refused at once with 409 and told when to try again. A late outcome
+	// that arrives first ends the hold. It is also how long a lock outlives
+	// a holder that stopped renewing it. Default DefaultSettleTime (60s):
+	// longer than a payment platform takes to finish a call whose caller
+	// has given up (Stripe's API, for one, answers well within its
+	// client's 80 s timeout; most answer within 30 s). In JSON, "60s".
+	SettleTime time.Duration `json:"settle_time"`
+
+	// MinGatewayTime is the least time that must remain before the
+	// deadline for the Gateway to be called: an action that waited for
+	// another on the same object, or for a slow store, and has less left
+	// is refused with 503 and nothing is done, rather than started without
+	// the time to finish. Default a fifth of Timeout (5s); it must be less
+	// than Timeout. In JSON, "5s".
+	MinGatewayTime time.Duration `json:"min_gateway_time"`
+
+	// StoreTimeout bounds each call to the Locker's leases and to the
+	// DuplicateStore (take, renew, release, settle, look up, record), so a
+	// store that stops answering is an error, not a hang. Default
+	// DefaultStoreTimeout (2s). In JSON, "2s".
+	StoreTimeout time.Duration `json:"store_timeout"`
+
+	// OnLateOutcome, when set, is called with every late outcome: a Gateway
+	// call that returned after its agent was told the outcome is unknown
+	// (504). It runs on the webhook's goroutine once the outcome is logged
+	// and the objects' locks are released or settling, must be safe for
+	// concurrent use, and should not block for long (hand the work to a
+	// queue: the sync module pushes a late success's objects to
+	// ChargeDesk).
+	OnLateOutcome func(LateOutcome) `json:"-"`
+
 	// DuplicateWindow is how long after an action succeeds an identical
 	// one is refused with 409 rather than performed again. Default
 	// DefaultDuplicateWindow (60s); negative turns the guard off; between 0
@@ -91,8 +130,8 @@ type Config struct {
 	Observe func(Event) `json:"-"`
 }
 
-// UnmarshalJSON implements [json.Unmarshaler]: Timeout and DuplicateWindow
-// take Go duration strings ("25s", "1m30s") as well as numbers, which are
+// UnmarshalJSON implements [json.Unmarshaler]: the durations take Go
+// duration strings ("25s", "1m30s") as well as numbers, which are
 // nanoseconds as encoding/json reads a time.Duration (NewHandler refuses
 // one under a second, so "timeout": 25 is an error, not 25 ns).
 func (c *Config) UnmarshalJSON(b []byte) error {
@@ -101,10 +140,16 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		*plain
 		Timeout         *jsonDuration `json:"timeout"`
 		DuplicateWindow *jsonDuration `json:"duplicate_window"`
+		SettleTime      *jsonDuration `json:"settle_time"`
+		MinGatewayTime  *jsonDuration `json:"min_gateway_time"`
+		StoreTimeout    *jsonDuration `json:"store_timeout"`
 	}
 	w.plain = (*plain)(c)
 	w.Timeout = (*jsonDuration)(&c.Timeout)
 	w.DuplicateWindow = (*jsonDuration)(&c.DuplicateWindow)
+	w.SettleTime = (*jsonDuration)(&c.SettleTime)
+	w.MinGatewayTime = (*jsonDuration)(&c.MinGatewayTime)
+	w.StoreTimeout = (*jsonDuration)(&c.StoreTimeout)
 	return json.Unmarshal(b, &w)
 }
 
@@ -116,7 +161,11 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		plain
 		Timeout         string `json:"timeout"`
 		DuplicateWindow string `json:"duplicate_window"`
-	}{plain(c), c.Timeout.String(), c.DuplicateWindow.String()})
+		SettleTime      string `json:"settle_time"`
+		MinGatewayTime  string `json:"min_gateway_time"`
+		StoreTimeout    string `json:"store_timeout"`
+	}{plain(c), c.Timeout.String(), c.DuplicateWindow.String(), c.SettleTime.String(), c.MinGatewayTime.String(),
+		c.StoreTimeout.String()})
 }
 
 // jsonDuration is a time.Duration read from a duration string or a number.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -205,22 +204,26 @@ func TestIdempotencyKey(t *testing.T) {
 	assert.Empty(t, chargedesk.IdempotencyKey(context.Background()))
 }
 
-// leaseLocker hands out locks that the test can declare lost.
+// leaseLocker hands out MemoryLocker leases that the test can declare lost.
 type leaseLocker struct {
-	mu   sync.Mutex
+	*chargedesk.MemoryLocker
 	lose chan struct{}
 }
 
-func (l *leaseLocker) Lock(ctx context.Context, key string) (func(), error) {
-	u, _, err := l.LockLease(ctx, key)
-	return u, err
+type losableLease struct {
+	chargedesk.Lease
+	lose chan struct{}
 }
 
-func (l *leaseLocker) LockLease(context.Context, string) (func(), <-chan struct{}, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return func() {}, l.lose, nil
+func (l *leaseLocker) Lock(ctx context.Context, key string, terms chargedesk.LeaseTerms) (chargedesk.Lease, error) {
+	lease, err := l.MemoryLocker.Lock(ctx, key, terms)
+	if err != nil {
+		return nil, err
+	}
+	return losableLease{lease, l.lose}, nil
 }
+
+func (l losableLease) Lost() <-chan struct{} { return l.lose }
 
 // When a lock is lost while the Gateway works (a lease not renewed), the
 // Gateway's context is cancelled and an error line says which action to
@@ -228,7 +231,7 @@ func (l *leaseLocker) LockLease(context.Context, string) (func(), <-chan struct{
 func TestLostLockCancelsTheGateway(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		logs := &chargedesk.LogBuffer{}
-		locker := &leaseLocker{lose: make(chan struct{})}
+		locker := &leaseLocker{MemoryLocker: chargedesk.NewMemoryLocker(), lose: make(chan struct{})}
 		started := make(chan struct{})
 		var gatewayErr error
 		gw := &fakeGateway{Answer: func(ctx context.Context, _ chargedesk.Action, _ any) (*chargedesk.Response, error) {
@@ -268,6 +271,11 @@ func TestLostLockCancelsTheGateway(t *testing.T) {
 		assert.Equal(t, "error", lost["level"])
 		assert.Regexp(t, `^chargedesk-[0-9a-f]{40}$`, lost["idempotency_key"])
 		assert.Equal(t, "example-Xs84hY5BSt5IttuRSIsQIA8r", lost["charge_id"])
+
+		// The outcome is unknown: the charge is held for the settle time.
+		_, err := locker.Lock(context.Background(), "charge:example-Xs84hY5BSt5IttuRSIsQIA8r", chargedesk.LeaseTerms{})
+		var held *chargedesk.HeldError
+		assert.ErrorAs(t, err, &held)
 	})
 }
 

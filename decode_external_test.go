@@ -34,6 +34,10 @@ func TestIDsAreWellFormedOrRefused(t *testing.T) {
 		"an object":          map[string]any{"id": "123"},
 		"a list":             []any{"123"},
 		"control in the end": "123\u0085",
+		"a leading +":        "+12",
+		"fullwidth digits":   "\uff11\uff12",
+		"Arabic-Indic digit": "1\u0662",
+		"Devanagari digits":  "\u0967\u0968",
 	}
 	fields := []struct {
 		action chargedesk.Action

@@ -73,7 +73,7 @@ func TestDuplicateGuard(t *testing.T) {
 			{body: first, status: 200},
 		}, calls: 2},
 		{name: "a failed action is not remembered", fail: 1, steps: []step{
-			{body: first, status: 500, message: msgInternal},
+			{body: first, status: 422, message: "The card issuer declined the refund."},
 			{body: first, status: 200},
 			{body: first, status: 409, message: dupMessage},
 		}, calls: 2},
@@ -91,7 +91,9 @@ func TestDuplicateGuard(t *testing.T) {
 			gw := &fakeGateway{}
 			gw.OnRefund = func(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
 				if len(gw.Calls()) <= tt.fail {
-					return nil, errors.New("platform: 502 bad gateway")
+					// Refused: nothing was done, so nothing is remembered
+					// and the charge is not held.
+					return nil, &chargedesk.AgentError{Message: "The card issuer declined the refund.", Err: errors.New("platform: declined")}
 				}
 				return chargedesk.RefundAnswer(req)
 			}

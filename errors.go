@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
@@ -101,6 +102,7 @@ const (
 	refusedInvalid                      // the request failed validation
 	refusedDuplicate                    // an identical action just succeeded
 	refusedBusy                         // the locks or the stores could not be had
+	refusedHeld                         // an object is held for an unknown outcome
 )
 
 func (e *requestError) Error() string {
@@ -167,4 +169,13 @@ var refusalAnswers = map[refusal]struct {
 	refusedInvalid:   {http.StatusUnprocessableEntity, OutcomeInvalid},
 	refusedDuplicate: {http.StatusConflict, OutcomeDuplicate},
 	refusedBusy:      {http.StatusServiceUnavailable, OutcomeBusy},
+	refusedHeld:      {http.StatusConflict, OutcomeHeld},
+}
+
+// heldMessage tells the agent that an earlier action on the object has an
+// unknown outcome, and when to try again.
+func heldMessage(subject subject, held *HeldError) string {
+	wait := max(held.Wait.Round(time.Second), time.Second)
+	return fmt.Sprintf("The result of the previous action on this %s is not known yet: the payment platform may still be processing it. "+
+		"Check the %s on the payment platform, and if the action is still needed, try again in %s.", subject, subject, wait)
 }

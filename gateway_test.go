@@ -82,7 +82,12 @@ func TestGatewayPanic(t *testing.T) {
 	assert.Equal(t, "ch_panic", panicLine["charge_id"])
 	assert.Contains(t, panicLine, "request_id")
 
+	// The panic leaves the outcome unknown: the charge is held; the server
+	// serves the rest.
 	status, body = post(t, srv, chargedesk.ActionRefund, refundBody(t, "ch_panic", "1.00", "second"))
+	assert.Equal(t, http.StatusConflict, status, "the charge is held: %s", body)
+	assert.Equal(t, msgHeld, errorOf(t, body))
+	status, body = post(t, srv, chargedesk.ActionRefund, refundBody(t, "ch_other", "1.00", "second"))
 	assert.Equal(t, http.StatusOK, status, "the server keeps serving: %s", body)
 	assert.EqualValues(t, 2, n.Load())
 }
@@ -140,24 +145,28 @@ func TestLateOutcome(t *testing.T) {
 		name    string
 		err     error // what the gateway returns once released
 		outcome string
-		check   func(t *testing.T, line map[string]any)
+		// after is what a retry of the same refund gets once the late
+		// outcome is in: 409 as a duplicate of a success, 409 held for an
+		// outcome still unknown, or a new call of the Gateway.
+		after string
+		check func(t *testing.T, line map[string]any)
 	}{
-		{name: "late success", outcome: "success", check: func(t *testing.T, line map[string]any) {
+		{name: "late success", outcome: "success", after: "duplicate", check: func(t *testing.T, line map[string]any) {
 			answer, ok := line["late_answer"].(map[string]any)
 			require.True(t, ok, "the answer is logged: %v", line)
 			assert.Equal(t, map[string]any{"status": "partially refunded", "amount_refunded": 3.0}, answer["charge"])
 		}},
-		{name: "late refusal", outcome: "refused",
+		{name: "late refusal", outcome: "refused", after: "called",
 			err: &chargedesk.AgentError{Message: msgTooMuch, Err: errors.New("platform: balance_insufficient")},
 			check: func(t *testing.T, line map[string]any) {
 				assert.Equal(t, msgTooMuch, line["late_agent_error"])
 				assert.Contains(t, line["late_error"], "balance_insufficient")
 			}},
-		{name: "late failure", outcome: "error", err: errors.New("platform: connection reset"),
+		{name: "late failure", outcome: "error", after: "held", err: errors.New("platform: connection reset"),
 			check: func(t *testing.T, line map[string]any) {
 				assert.Equal(t, "platform: connection reset", line["late_error"])
 			}},
-		{name: "late panic", outcome: "error", err: errPanic,
+		{name: "late panic", outcome: "error", after: "held", err: errPanic,
 			check: func(t *testing.T, line map[string]any) {
 				assert.Equal(t, "gateway panicked: boom", line["late_error"])
 				assert.Contains(t, line["stack"], "gateway_test.go", "the stack points at the gateway code")
@@ -180,10 +189,12 @@ func TestLateOutcome(t *testing.T) {
 					return chargedesk.RefundAnswer(req)
 				}}
 				var events []chargedesk.Event
+				var lateOutcomes []chargedesk.LateOutcome
 				var mu sync.Mutex
 				h, logs := newLoggedHandler(t, gw, func(c *chargedesk.Config) {
 					c.Timeout = 5 * time.Second
 					c.Observe = func(e chargedesk.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
+					c.OnLateOutcome = func(o chargedesk.LateOutcome) { mu.Lock(); lateOutcomes = append(lateOutcomes, o); mu.Unlock() }
 				})
 				released := false
 				defer func() {
@@ -205,14 +216,17 @@ func TestLateOutcome(t *testing.T) {
 				assert.Equal(t, "timeout", line[0]["outcome"])
 				assert.Contains(t, line[0]["error"], "deadline exceeded")
 
-				// The charge stays locked while the late call runs: another
-				// action on it waits, and gives up at its own deadline.
+				// The charge stays held while the late call runs: another
+				// action on it is refused at once, told why and when.
+				start := time.Now()
 				rec = serve(h, actionRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "1.00", "meanwhile")))
-				assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-				assert.Equal(t, msgBusy, errorOf(t, rec.Body.Bytes()))
-				busy := logs.Find(t, "webhook")
-				require.Len(t, busy, 2)
-				assert.Contains(t, busy[1]["error"], "deadline passed while it waited for another action on the same object")
+				assert.Zero(t, time.Since(start), "refused at once, not at its own deadline")
+				assert.Equal(t, http.StatusConflict, rec.Code)
+				assert.Equal(t, msgHeld, errorOf(t, rec.Body.Bytes()))
+				held := logs.Find(t, "webhook")
+				require.Len(t, held, 2)
+				assert.Equal(t, "held", held[1]["outcome"])
+				assert.Contains(t, held[1]["error"], "outcome is unknown")
 				assert.Empty(t, logs.Find(t, msgLate))
 
 				close(release)
@@ -231,14 +245,22 @@ func TestLateOutcome(t *testing.T) {
 				assert.Equal(t, "3.00", late["amount"])
 				tt.check(t, late)
 
-				// A late success is remembered by the duplicate guard: the
-				// agent's retry of the same refund is not performed twice.
+				// A late success is remembered by the duplicate guard and
+				// ends the hold; a late refusal ends it too; a late failure
+				// leaves the outcome unknown, and the charge held.
 				rec = serve(h, actionRequest(chargedesk.ActionRefund, refundBody(t, "ch_late", "3.00", "late")))
-				if tt.err == nil {
+				switch tt.after {
+				case "duplicate":
 					assert.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
+					assert.Contains(t, errorOf(t, rec.Body.Bytes()), "identical action was just processed")
 					assert.Len(t, gw.Calls(), 1)
-				} else {
-					assert.NotEqual(t, http.StatusConflict, rec.Code, "a failed action may be retried")
+				case "held":
+					assert.Equal(t, http.StatusConflict, rec.Code, rec.Body.String())
+					assert.Equal(t, msgHeld, errorOf(t, rec.Body.Bytes()))
+					assert.Len(t, gw.Calls(), 1)
+					assert.EqualValues(t, time.Minute.Seconds(), late["held_for"].(float64)/1000, "the late line says how long")
+				case "called":
+					assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, "refused again, by the Gateway: %s", rec.Body)
 					assert.Len(t, gw.Calls(), 2)
 				}
 
@@ -247,7 +269,20 @@ func TestLateOutcome(t *testing.T) {
 				require.GreaterOrEqual(t, len(events), 2)
 				assert.Equal(t, chargedesk.Event{Action: chargedesk.ActionRefund, Outcome: chargedesk.OutcomeTimeout,
 					Status: http.StatusGatewayTimeout, Duration: events[0].Duration}, events[0])
-				assert.Equal(t, chargedesk.OutcomeBusy, events[1].Outcome)
+				assert.Equal(t, chargedesk.OutcomeHeld, events[1].Outcome)
+				require.Len(t, lateOutcomes, 1, "the late outcome is handed to OnLateOutcome")
+				lo := lateOutcomes[0]
+				assert.Equal(t, chargedesk.ActionRefund, lo.Action)
+				assert.Equal(t, "ch_late", lo.Charge.ChargeID)
+				assert.Regexp(t, `^chargedesk-[0-9a-f]{40}$`, lo.IdempotencyKey)
+				assert.Positive(t, lo.FencingToken)
+				if tt.err == nil {
+					assert.NoError(t, lo.Err)
+					assert.Equal(t, chargedesk.ChargeStatusPartiallyRefunded, lo.Answer.(*chargedesk.Response).Charge.Status)
+				} else {
+					assert.Error(t, lo.Err)
+					assert.Nil(t, lo.Answer)
+				}
 			})
 		})
 	}

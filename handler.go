@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -24,12 +23,14 @@ type Handler struct {
 	maxBody   int64
 	timeout   time.Duration
 	window    time.Duration
+	settle    time.Duration
+	minLeft   time.Duration // MinGatewayTime
+	store     time.Duration // StoreTimeout
 	locker    Locker
 	dupes     DuplicateStore
 	observe   func(Event)
+	late      func(LateOutcome)
 	hasFields bool // some header or path has placeholders
-
-	routeContexts sync.Pool // of *chi.Context
 }
 
 // NewHandler returns the Handler for gateway with cfg, or a *ConfigError
@@ -49,22 +50,34 @@ func NewHandler(gateway Gateway, cfg Config) (*Handler, error) {
 		return nil, configErrorf("Headers", "no header authenticates the webhooks: add one whose every value has a secret of at least %d fixed characters (for example Authorization: Bearer <secret>), or set AllowUnauthenticated", MinSecretLength)
 	}
 	h := &Handler{
-		routeContexts: sync.Pool{New: func() any { return chi.NewRouteContext() }},
-		gateway:       gateway,
-		logger:        cfg.logger(),
-		headers:       headers,
-		maxBody:       cmp.Or(max(cfg.MaxBodyBytes, 0), DefaultMaxBodyBytes),
-		timeout:       cmp.Or(cfg.Timeout, DefaultTimeout),
-		window:        cmp.Or(cfg.DuplicateWindow, DefaultDuplicateWindow),
-		locker:        cfg.Locker,
-		dupes:         cfg.DuplicateStore,
-		observe:       cfg.Observe,
+		gateway: gateway,
+		logger:  cfg.logger(),
+		headers: headers,
+		maxBody: cmp.Or(max(cfg.MaxBodyBytes, 0), DefaultMaxBodyBytes),
+		timeout: cmp.Or(cfg.Timeout, DefaultTimeout),
+		window:  cmp.Or(cfg.DuplicateWindow, DefaultDuplicateWindow),
+		settle:  cmp.Or(cfg.SettleTime, DefaultSettleTime),
+		store:   cmp.Or(cfg.StoreTimeout, DefaultStoreTimeout),
+		locker:  cfg.Locker,
+		dupes:   cfg.DuplicateStore,
+		observe: cfg.Observe,
+		late:    cfg.OnLateOutcome,
 	}
+	h.minLeft = cmp.Or(cfg.MinGatewayTime, max(h.timeout, 0)/5)
 	if h.timeout > 0 && h.timeout < time.Second {
 		return nil, configErrorf("Timeout", "%s is under one second, too short for any payment platform (a number in JSON is nanoseconds: write \"25s\"); negative turns the deadline off", h.timeout)
 	}
 	if h.window > 0 && h.window < time.Second {
 		return nil, configErrorf("DuplicateWindow", "%s is under one second, too short to catch a double click (a number in JSON is nanoseconds: write \"60s\"); negative turns the guard off", h.window)
+	}
+	if h.settle < time.Second {
+		return nil, configErrorf("SettleTime", "%s is under one second, too short for a payment platform to finish a call (a number in JSON is nanoseconds: write \"60s\")", h.settle)
+	}
+	if h.store < 10*time.Millisecond {
+		return nil, configErrorf("StoreTimeout", "%s is too short for any store (a number in JSON is nanoseconds: write \"2s\")", h.store)
+	}
+	if h.minLeft < 0 || (h.timeout > 0 && h.minLeft >= h.timeout) {
+		return nil, configErrorf("MinGatewayTime", "%s must be at least 0 and less than Timeout (%s)", h.minLeft, h.timeout)
 	}
 	if h.locker == nil {
 		h.locker = NewMemoryLocker()
@@ -135,17 +148,18 @@ func (h *Handler) route(cfg Config, known map[string]bool) error {
 
 // ServeHTTP routes a webhook to its action.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// A fresh route context: the handler matches the full path whether or
-	// not a parent chi router already routed part of it. It is reused once
-	// ServeHTTP returns, which is after the Gateway call has, as chi's own
-	// are.
-	rctx := h.routeContexts.Get().(*chi.Context)
-	rctx.Reset()
-	defer h.routeContexts.Put(rctx)
-	ctx := context.WithValue(r.Context(), chi.RouteCtxKey, rctx)
-	// The webhook's own logger, in the same copy of the request.
+	// Without the route context of a parent chi router, so that the
+	// handler matches the full path whether or not a parent routed part of
+	// it; and with the webhook's own logger.
+	ctx := context.WithValue(r.Context(), chi.RouteCtxKey, nil)
 	l := h.logger.With().Logger()
 	h.mux.ServeHTTP(w, r.WithContext(l.WithContext(ctx)))
+}
+
+// terms are the lease terms of an action's locks: its deadline and the
+// settle time.
+func (h *Handler) terms() LeaseTerms {
+	return LeaseTerms{Hold: max(h.timeout, 0) + h.settle, Settle: h.settle}
 }
 
 // sentence makes an error's text read as a sentence for the agent.

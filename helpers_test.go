@@ -216,6 +216,7 @@ const (
 	msgInternal = "The payment platform integration failed while processing this action; its outcome is unknown. Check the charge or subscription on the platform before retrying."
 	msgBusy     = "Another action on this charge or subscription is still being processed; try again in a moment."
 	msgDown     = "The integration could not reach its lock or duplicate store, so nothing was done; try again in a moment."
+	msgHeld     = "The result of the previous action on this charge is not known yet: the payment platform may still be processing it. Check the charge on the payment platform, and if the action is still needed, try again in 1m0s."
 )
 
 // newLoggedHandler returns a handler for gw at /chargedesk, logging JSON lines

@@ -200,14 +200,14 @@ type opsLocker struct {
 	err  error
 }
 
-func (l *opsLocker) Lock(ctx context.Context, key string) (func(), error) {
+func (l *opsLocker) Lock(ctx context.Context, key string, terms chargedesk.LeaseTerms) (chargedesk.Lease, error) {
 	l.mu.Lock()
 	l.keys = append(l.keys, key)
 	l.mu.Unlock()
 	if l.err != nil {
 		return nil, l.err
 	}
-	return l.Locker.Lock(ctx, key)
+	return l.Locker.Lock(ctx, key, terms)
 }
 
 func TestCustomLocker(t *testing.T) {

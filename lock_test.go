@@ -19,6 +19,8 @@ import (
 // test instead of hanging it; no test here waits for it to pass.
 const lockTestTimeout = 10 * time.Second
 
+var testTerms = LeaseTerms{Hold: 85 * time.Second, Settle: 60 * time.Second}
+
 func lockTestContext(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), lockTestTimeout)
@@ -26,31 +28,11 @@ func lockTestContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// heldLocks returns how many keys m still tracks.
-func heldLocks(m *MemoryLocker) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.locks)
-}
-
-// lockRefs returns the holders and waiters of key.
-func lockRefs(m *MemoryLocker, key string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if l := m.locks[key]; l != nil {
-		return l.refs
-	}
-	return 0
-}
-
-// waitForRefs yields until key has n holders and waiters.
-func waitForRefs(t *testing.T, m *MemoryLocker, key string, n int) {
+func mustLock(t *testing.T, m Locker, ctx context.Context, key string) Lease {
 	t.Helper()
-	deadline := time.Now().Add(lockTestTimeout)
-	for lockRefs(m, key) != n {
-		require.True(t, time.Now().Before(deadline), "key %q never reached %d holders and waiters", key, n)
-		runtime.Gosched()
-	}
+	l, err := m.Lock(ctx, key, testTerms)
+	require.NoError(t, err)
+	return l
 }
 
 func TestMemoryLockerExcludes(t *testing.T) {
@@ -60,142 +42,136 @@ func TestMemoryLockerExcludes(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
-			unlock, err := m.Lock(ctx, "charge:ch_1")
+			lease, err := m.Lock(ctx, "charge:ch_1", testTerms)
 			if !assert.NoError(t, err) {
 				return
 			}
 			v := counter
 			runtime.Gosched()
 			counter = v + 1
-			unlock()
+			assert.NoError(t, lease.Release(ctx))
 		})
 	}
 	wg.Wait()
 	assert.Equal(t, 50, counter)
-	assert.Zero(t, heldLocks(m), "locks must be forgotten once released")
+	assert.Zero(t, m.size(), "locks must be forgotten once released")
 }
 
 func TestMemoryLockerWaitsForRelease(t *testing.T) {
-	m := NewMemoryLocker()
-	ctx := lockTestContext(t)
-	unlock, err := m.Lock(ctx, "k")
-	require.NoError(t, err)
-
-	got := make(chan func(), 1)
-	go func() {
-		u, err := m.Lock(ctx, "k")
-		assert.NoError(t, err)
-		got <- u
-	}()
-	waitForRefs(t, m, "k", 2)
-	select {
-	case <-got:
-		t.Fatal("a second holder got the lock while the first held it")
-	default:
-	}
-	unlock()
-	select {
-	case u := <-got:
-		require.NotNil(t, u)
-		u()
-	case <-ctx.Done():
-		t.Fatal("the waiter never got the lock after it was released")
-	}
-	assert.Zero(t, heldLocks(m))
+	synctest.Test(t, func(t *testing.T) {
+		m := NewMemoryLocker()
+		ctx := lockTestContext(t)
+		held := mustLock(t, m, ctx, "k")
+		got := make(chan Lease, 1)
+		go func() { got <- mustLock(t, m, ctx, "k") }()
+		synctest.Wait()
+		select {
+		case <-got:
+			t.Fatal("a second holder got the lock while the first held it")
+		default:
+		}
+		require.NoError(t, held.Release(ctx))
+		second := <-got
+		assert.Greater(t, second.Fence(), held.Fence(), "a later lease has a larger fencing token")
+		require.NoError(t, second.Release(ctx))
+		assert.Zero(t, m.size())
+	})
 }
 
 func TestMemoryLockerKeysAreIndependent(t *testing.T) {
 	m := NewMemoryLocker()
 	ctx := lockTestContext(t)
-	ua, err := m.Lock(ctx, "charge:a")
-	require.NoError(t, err)
-	ub, err := m.Lock(ctx, "charge:b") // would block until ctx ends if keys shared a lock
-	require.NoError(t, err)
-	assert.Equal(t, 2, heldLocks(m))
-	ub()
-	ua()
-	assert.Zero(t, heldLocks(m))
+	a := mustLock(t, m, ctx, "charge:a")
+	b := mustLock(t, m, ctx, "charge:b") // would block until ctx ends if keys shared a lock
+	assert.Equal(t, 2, m.size())
+	require.NoError(t, b.Release(ctx))
+	require.NoError(t, a.Release(ctx))
+	assert.Zero(t, m.size())
 }
 
 func TestMemoryLockerContextEndsWhileWaiting(t *testing.T) {
-	tests := []struct {
-		name string
-		make func() (context.Context, context.CancelFunc)
-		want error
-	}{
-		{name: "cancelled", make: func() (context.Context, context.CancelFunc) {
-			return context.WithCancel(context.Background())
-		}, want: context.Canceled},
-		{name: "deadline", make: func() (context.Context, context.CancelFunc) {
-			return context.WithTimeout(context.Background(), 20*time.Millisecond)
-		}, want: context.DeadlineExceeded},
-	}
-	for _, tt := range tests {
+	for _, want := range []error{context.Canceled, context.DeadlineExceeded} {
 		// In a bubble: the deadline passes in virtual time, and a waiter is
 		// known to wait once every goroutine is blocked.
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(want.Error(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				m := NewMemoryLocker()
-				unlock, err := m.Lock(lockTestContext(t), "k")
-				require.NoError(t, err)
-
-				ctx, cancel := tt.make()
+				held := mustLock(t, m, lockTestContext(t), "k")
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 				defer cancel()
 				errc := make(chan error, 1)
 				go func() {
-					u, err := m.Lock(ctx, "k")
-					if u != nil {
-						u()
-					}
+					_, err := m.Lock(ctx, "k", testTerms)
 					errc <- err
 				}()
-				if tt.want == context.Canceled {
+				if want == context.Canceled {
 					synctest.Wait() // cancel while it waits
-					require.Equal(t, 2, lockRefs(m, "k"))
 					cancel()
 				}
-				require.ErrorIs(t, <-errc, tt.want, "Lock returns when its context ends")
-				assert.Equal(t, 1, lockRefs(m, "k"), "the waiter that gave up must not count")
-				unlock()
-				assert.Zero(t, heldLocks(m), "nothing may leak once every holder unlocked")
-
-				// The lock still works afterwards.
-				u, err := m.Lock(lockTestContext(t), "k")
-				require.NoError(t, err)
-				u()
-				assert.Zero(t, heldLocks(m))
+				require.ErrorIs(t, <-errc, want, "Lock returns when its context ends")
+				require.NoError(t, held.Release(context.Background()))
+				assert.Zero(t, m.size(), "nothing may leak once every holder released")
+				require.NoError(t, mustLock(t, m, lockTestContext(t), "k").Release(context.Background()))
 			})
 		})
 	}
 }
 
-func TestMemoryLockerUnlockTwice(t *testing.T) {
+// An object whose action has an unknown outcome is refused at once, with
+// the time to wait, while the action runs and for the settle time after it
+// returns; a waiter already waiting is refused too. Then it is free, and
+// forgotten.
+func TestMemoryLockerHoldsAnUnknownOutcome(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewMemoryLocker()
+		ctx := context.Background() // virtual time passes its deadlines
+		held := mustLock(t, m, ctx, "charge:1")
+		waiter := make(chan error, 1)
+		go func() {
+			_, err := m.Lock(ctx, "charge:1", testTerms)
+			waiter <- err
+		}()
+		synctest.Wait()
+		time.Sleep(25 * time.Second) // the deadline
+		require.NoError(t, held.Unknown(ctx))
+		var he *HeldError
+		require.ErrorAs(t, <-waiter, &he, "the waiter is refused once the outcome is unknown")
+		assert.Equal(t, 60*time.Second, he.Wait, "the rest of the holder's terms: its settle time at least")
+
+		time.Sleep(30 * time.Second) // the late call returns, with a context error
+		require.NoError(t, held.Settle(ctx))
+		start := time.Now()
+		_, err := m.Lock(ctx, "charge:1", testTerms)
+		require.ErrorAs(t, err, &he)
+		assert.Equal(t, time.Duration(0), time.Since(start), "refused at once")
+		assert.Equal(t, 60*time.Second, he.Wait)
+		assert.Contains(t, he.Error(), "outcome is unknown")
+
+		time.Sleep(59 * time.Second)
+		_, err = m.Lock(ctx, "charge:1", testTerms)
+		require.ErrorAs(t, err, &he)
+		assert.Equal(t, time.Second, he.Wait)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.Zero(t, m.size(), "forgotten once its settling ends")
+		require.NoError(t, mustLock(t, m, ctx, "charge:1").Release(ctx))
+	})
+}
+
+// A released lease after Unknown (the late call's outcome came: known)
+// frees the object at once.
+func TestMemoryLockerLateOutcomeEndsTheHold(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := NewMemoryLocker()
 		ctx := lockTestContext(t)
-		first, err := m.Lock(ctx, "k")
-		require.NoError(t, err)
-		first()
-		second, err := m.Lock(ctx, "k")
-		require.NoError(t, err)
-
-		done := make(chan struct{})
-		go func() {
-			first() // must be a no-op, not a release of second's hold
-			close(done)
-		}()
-		synctest.Wait()
-		select {
-		case <-done:
-		default:
-			t.Fatal("a second unlock blocked")
-		}
-		short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-		defer cancel()
-		_, err = m.Lock(short, "k")
-		require.ErrorIs(t, err, context.DeadlineExceeded, "the lock is still held by second")
-		second()
-		assert.Zero(t, heldLocks(m))
+		held := mustLock(t, m, ctx, "charge:1")
+		require.NoError(t, held.Unknown(ctx))
+		_, err := m.Lock(ctx, "charge:1", testTerms)
+		var he *HeldError
+		require.ErrorAs(t, err, &he)
+		require.NoError(t, held.Release(ctx))
+		require.NoError(t, mustLock(t, m, ctx, "charge:1").Release(ctx))
+		assert.Zero(t, m.size())
 	})
 }
 
@@ -209,39 +185,51 @@ func TestMemoryLockerNoLeakUnderLoad(t *testing.T) {
 			if i%3 == 0 {
 				cancel() // some give up at once, or while waiting
 			}
-			unlock, err := m.Lock(ctx, fmt.Sprintf("charge:%d", i%5))
+			lease, err := m.Lock(ctx, fmt.Sprintf("charge:%d", i%5), testTerms)
 			if err != nil {
 				assert.ErrorIs(t, err, context.Canceled)
 				return
 			}
 			runtime.Gosched()
-			unlock()
+			assert.NoError(t, lease.Release(context.Background()))
 		})
 	}
 	wg.Wait()
-	assert.Zero(t, heldLocks(m))
+	assert.Zero(t, m.size())
 }
 
-// recordingLocker records the keys locked and unlocked, and can fail one.
+// recordingLocker records the keys locked and released, and can fail one.
 type recordingLocker struct {
 	mu       sync.Mutex
 	locked   []string
-	unlocked []string
+	released []string
 	fail     string
 }
 
-func (r *recordingLocker) Lock(_ context.Context, key string) (func(), error) {
+type recordingLease struct {
+	r   *recordingLocker
+	key string
+}
+
+func (r *recordingLocker) Lock(_ context.Context, key string, _ LeaseTerms) (Lease, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if key == r.fail {
 		return nil, errors.New("lock service down")
 	}
 	r.locked = append(r.locked, key)
-	return func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.unlocked = append(r.unlocked, key)
-	}, nil
+	return &recordingLease{r, key}, nil
+}
+
+func (l *recordingLease) Fence() int64                  { return int64(len(l.key)) }
+func (l *recordingLease) Lost() <-chan struct{}         { return nil }
+func (l *recordingLease) Unknown(context.Context) error { return nil }
+func (l *recordingLease) Settle(context.Context) error  { return nil }
+func (l *recordingLease) Release(context.Context) error {
+	l.r.mu.Lock()
+	defer l.r.mu.Unlock()
+	l.r.released = append(l.r.released, l.key)
+	return nil
 }
 
 func TestLockAllOrder(t *testing.T) {
@@ -259,35 +247,47 @@ func TestLockAllOrder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &recordingLocker{}
 			keys := slices.Clone(tt.keys)
-			unlock, _, err := lockAll(context.Background(), r, keys)
+			set, err := lockAll(context.Background(), r, keys, testTerms, time.Second)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, r.locked)
 			assert.Equal(t, tt.keys, keys, "the caller's slice is left as it was")
-			unlock()
+			assert.Empty(t, set.each(time.Second, Lease.Release))
 			want := slices.Clone(tt.want)
 			slices.Reverse(want)
-			assert.Equal(t, want, r.unlocked, "released in reverse order")
+			assert.Equal(t, want, r.released, "released in reverse order")
 		})
 	}
 }
 
 func TestLockAllFailureReleasesTaken(t *testing.T) {
 	r := &recordingLocker{fail: "subscription:s"}
-	unlock, _, err := lockAll(context.Background(), r, []string{"subscription:s", "charge:c"})
+	set, err := lockAll(context.Background(), r, []string{"subscription:s", "charge:c"}, testTerms, time.Second)
 	require.Error(t, err)
-	assert.Nil(t, unlock)
+	assert.Nil(t, set)
 	assert.Equal(t, []string{"charge:c"}, r.locked)
-	assert.Equal(t, []string{"charge:c"}, r.unlocked)
+	assert.Equal(t, []string{"charge:c"}, r.released)
+}
+
+// The action's fencing token is its last lease's, taken while it held the
+// others.
+func TestLockSetFenceIsTheLastLeases(t *testing.T) {
+	m := NewMemoryLocker()
+	ctx := lockTestContext(t)
+	set, err := lockAll(ctx, m, []string{"subscription:s", "charge:c"}, testTerms, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, set.leases[1].Fence(), set.fence())
+	assert.Greater(t, set.leases[1].Fence(), set.leases[0].Fence())
+	assert.Empty(t, set.each(time.Second, Lease.Release))
 }
 
 // yieldingLocker yields after every lock it takes, to give two webhooks
 // that take the same locks in opposite orders every chance to deadlock.
 type yieldingLocker struct{ Locker }
 
-func (y yieldingLocker) Lock(ctx context.Context, key string) (func(), error) {
-	unlock, err := y.Locker.Lock(ctx, key)
+func (y yieldingLocker) Lock(ctx context.Context, key string, terms LeaseTerms) (Lease, error) {
+	lease, err := y.Locker.Lock(ctx, key, terms)
 	runtime.Gosched()
-	return unlock, err
+	return lease, err
 }
 
 func TestLockAllOppositeOrdersDoNotDeadlock(t *testing.T) {
@@ -301,14 +301,14 @@ func TestLockAllOppositeOrdersDoNotDeadlock(t *testing.T) {
 			keys = []string{"subscription:s", "charge:c"}
 		}
 		wg.Go(func() {
-			unlock, _, err := lockAll(ctx, locker, keys)
+			set, err := lockAll(ctx, locker, keys, testTerms, time.Second)
 			if !assert.NoError(t, err, "deadlocked") {
 				return
 			}
 			runtime.Gosched()
-			unlock()
+			assert.Empty(t, set.each(time.Second, Lease.Release))
 		})
 	}
 	wg.Wait()
-	assert.Zero(t, heldLocks(m))
+	assert.Zero(t, m.size())
 }

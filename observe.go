@@ -30,6 +30,10 @@ const (
 	// OutcomeBusy: the object's lock or the duplicate store could not be had
 	// in time (503); the gateway was not called.
 	OutcomeBusy Outcome = "busy"
+	// OutcomeHeld: an earlier action on the same object has an unknown
+	// outcome, so the object is held for the settle time (409); the
+	// gateway was not called.
+	OutcomeHeld Outcome = "held"
 	// OutcomeTimeout: the gateway did not answer within the deadline (504);
 	// the action's outcome is unknown.
 	OutcomeTimeout Outcome = "timeout"
@@ -88,6 +92,7 @@ type exchange struct {
 	bytes     int
 	outcome   Outcome // set by respond; "" for an answer a middleware gave
 	concluded bool    // the line is written and the Event reported
+	returned  bool    // the handler returned: no panic, no runtime.Goexit
 }
 
 // exchangeOf finds the exchange w wraps, nil when a middleware hid it.

@@ -45,15 +45,26 @@ func (h *Handler) endpoint(action Action, stack []func(http.Handler) http.Handle
 		}
 		defer h.finish(x)
 		next.ServeHTTP(x, r)
+		x.returned = true
 	}
 }
 
 // finish ends every webhook: it recovers a panic (the agent still gets a
 // JSON 500 unless an answer was sent; http.ErrAbortHandler is panicked again
-// for net/http once reported), and writes the webhook's one log line and
-// reports the Event unless the deadline's answer did.
+// for net/http once reported), answers a handler that ended its goroutine
+// with runtime.Goexit the same way, and writes the webhook's one log line
+// and reports the Event unless the deadline's answer did.
 func (h *Handler) finish(x *exchange) {
 	v := recover()
+	if v == nil && !x.returned && !x.concluded {
+		// runtime.Goexit, in Gateway code or a middleware: nothing may have
+		// been answered.
+		x.outcome = OutcomeError
+		x.log.UpdateContext(func(c zerolog.Context) zerolog.Context { return c.Bool("goexit", true) })
+		if x.status == 0 {
+			writeAnswer(x, http.StatusInternalServerError, errorBody(msgInternal))
+		}
+	}
 	if v != nil {
 		stack := string(debug.Stack())
 		if x.concluded {
@@ -178,41 +189,64 @@ func (h *Handler) process(ctx context.Context, def *actionDef, w http.ResponseWr
 		return nil, err
 	}
 	key := duplicateKey(def.action, req)
-	unlock, lost, err := h.guard(ctx, def, req, key)
+	locks, err := h.guard(ctx, def, req, key, log)
 	if err != nil {
 		return nil, err
 	}
-	return h.callGateway(ctx, def, req, key, w, log, unlock, lost)
+	return h.callGateway(ctx, def, req, key, w, log, locks)
 }
 
-// guard takes the locks of req's objects and checks the duplicate guard.
-// On success the caller owns the locks (unlock releases them); on an error
-// they are released.
-func (h *Handler) guard(ctx context.Context, def *actionDef, req request, key string) (unlock func(), lost []<-chan struct{}, err error) {
-	unlock, lost, err = lockAll(ctx, h.locker, lockKeys(req))
+// guard takes the locks of req's objects and checks the duplicate guard,
+// leaving the Gateway at least MinGatewayTime before the deadline. On
+// success the caller owns the locks; on an error they are released.
+func (h *Handler) guard(ctx context.Context, def *actionDef, req request, key string, log *zerolog.Logger) (*lockSet, error) {
+	waitCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithDeadline(ctx, deadline.Add(-h.minLeft))
+		defer cancel()
+	}
+	locks, err := lockAll(waitCtx, h.locker, lockKeys(req), h.terms(), h.store)
+	var held *HeldError
 	switch {
 	case err == nil:
-	case ctx.Err() != nil:
-		return nil, nil, &requestError{kind: refusedBusy, message: msgBusy,
-			err: fmt.Errorf("the webhook's deadline passed while it waited for another action on the same object to finish: %w", err)}
+	case errors.As(err, &held):
+		return nil, &requestError{kind: refusedHeld, message: heldMessage(def.subject, held), err: err}
+	case waitCtx.Err() != nil:
+		return nil, &requestError{kind: refusedBusy, message: msgBusy,
+			err: fmt.Errorf("another action on the same object still ran when less than %s was left before the deadline: %w", h.minLeft, err)}
 	default:
-		return nil, nil, &requestError{kind: refusedBusy, message: msgStoreDown, err: fmt.Errorf("locker: %w", err)}
+		return nil, &requestError{kind: refusedBusy, message: msgStoreDown, err: fmt.Errorf("locker: %w", err)}
 	}
-	if h.window <= 0 {
-		return unlock, lost, nil
+	if h.window > 0 {
+		sctx, cancel := context.WithTimeout(ctx, h.store)
+		seen, err := h.dupes.Seen(sctx, key)
+		cancel()
+		switch {
+		case err != nil:
+			h.releaseAll(locks, log)
+			return nil, &requestError{kind: refusedBusy, message: msgStoreDown, err: fmt.Errorf("duplicate store: %w", err)}
+		case seen:
+			h.releaseAll(locks, log)
+			return nil, &requestError{kind: refusedDuplicate, message: fmt.Sprintf(
+				"An identical action was just processed for this %s. If it is really meant to happen twice, repeat it after %s.",
+				def.subject, roundWindow(h.window))}
+		}
 	}
-	seen, err := h.dupes.Seen(ctx, key)
-	switch {
-	case err != nil:
-		unlock()
-		return nil, nil, &requestError{kind: refusedBusy, message: msgStoreDown, err: fmt.Errorf("duplicate store: %w", err)}
-	case seen:
-		unlock()
-		return nil, nil, &requestError{kind: refusedDuplicate, message: fmt.Sprintf(
-			"An identical action was just processed for this %s. If it is really meant to happen twice, repeat it after %s.",
-			def.subject, roundWindow(h.window))}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < h.minLeft {
+		h.releaseAll(locks, log)
+		return nil, &requestError{kind: refusedBusy, message: msgBusy,
+			err: fmt.Errorf("less than %s was left before the deadline once the locks and the duplicate guard were had", h.minLeft)}
 	}
-	return unlock, lost, nil
+	return locks, nil
+}
+
+// releaseAll releases locks taken for an action that did not start, and
+// logs what could not be released (its lease then ends with its terms).
+func (h *Handler) releaseAll(locks *lockSet, log *zerolog.Logger) {
+	for _, err := range locks.each(h.store, Lease.Release) {
+		log.Error().Str("error", safe.Error(err)).Msg("a lock could not be released; it ends on its own when its lease runs out")
+	}
 }
 
 // lockKeys names the locks an action holds: one per object it acts on.
@@ -249,36 +283,24 @@ func annotate(log *zerolog.Logger, req request) {
 	})
 }
 
-// readBody reads the body within the limit, into a buffer sized from
-// Content-Length when the sender gave one.
+// readBody reads the body within the limit. The buffer grows with what
+// arrives, never from the Content-Length a sender declares, so a slow body
+// holds no more memory than it has sent.
 func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > h.maxBody {
 		return nil, tooLarge(h.maxBody)
 	}
-	size := int64(4096)
-	if r.ContentLength >= 0 {
-		size = r.ContentLength + 1 // +1 to see EOF without growing
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, tooLarge(mbe.Limit)
+	case err != nil:
+		return nil, &requestError{kind: refusedMalformed, message: "The webhook body could not be read.", err: err}
+	case int64(len(body)) > h.maxBody:
+		return nil, tooLarge(h.maxBody)
 	}
-	body := make([]byte, 0, min(size, h.maxBody+1))
-	for {
-		if len(body) == cap(body) {
-			body = append(body, 0)[:len(body)] // grow
-		}
-		n, err := r.Body.Read(body[len(body):cap(body)])
-		body = body[:len(body)+n]
-		if int64(len(body)) > h.maxBody {
-			return nil, tooLarge(h.maxBody)
-		}
-		var mbe *http.MaxBytesError
-		switch {
-		case err == io.EOF:
-			return body, nil
-		case errors.As(err, &mbe):
-			return nil, tooLarge(mbe.Limit)
-		case err != nil:
-			return nil, &requestError{kind: refusedMalformed, message: "The webhook body could not be read.", err: err}
-		}
-	}
+	return body, nil
 }
 
 func tooLarge(limit int64) error {

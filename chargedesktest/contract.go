@@ -17,52 +17,63 @@ import (
 
 // TestLocker runs the contract every chargedesk.Locker must keep against
 // the one newLocker returns (a fresh one per call, sharing the backend,
-// like two instances of a receiver): a held lock blocks another holder
-// until it is released or the waiter's context ends, different keys do not
-// block each other, and under contention the lock excludes. Keys are
-// prefixed with the test's name and a timestamp, so runs do not collide on
-// a shared backend. It takes at most a few seconds.
+// like two instances of a receiver):
+//
+//   - a held lock blocks another holder until it is released or the
+//     waiter's context ends (with the context's error), and different keys
+//     do not block each other;
+//   - under contention the lock excludes;
+//   - fencing tokens grow: each lease on a key has a larger Fence than the
+//     leases on it before;
+//   - a lease marked Unknown, or settled, makes Lock refuse the key at once
+//     with a *chargedesk.HeldError whose Wait says how long it is held;
+//     a settled key is free again once the settle time has passed, and a
+//     released one at once.
+//
+// Keys are prefixed with the test's name and a timestamp, so runs do not
+// collide on a shared backend. It takes a few seconds.
 func TestLocker(t *testing.T, newLocker func(t *testing.T) chargedesk.Locker) {
 	t.Helper()
 	prefix := fmt.Sprintf("%s-%d:", t.Name(), time.Now().UnixNano())
 	ctx := context.Background()
+	terms := chargedesk.LeaseTerms{Hold: 30 * time.Second, Settle: time.Second}
+	lock := func(t *testing.T, l chargedesk.Locker, ctx context.Context, key string) chargedesk.Lease {
+		t.Helper()
+		lease, err := l.Lock(ctx, prefix+key, terms)
+		if err != nil {
+			t.Fatalf("Lock %s: %v", key, err)
+		}
+		return lease
+	}
+	release := func(t *testing.T, lease chargedesk.Lease) {
+		t.Helper()
+		if err := lease.Release(ctx); err != nil {
+			t.Fatalf("Release: %v", err)
+		}
+	}
 
 	t.Run("a held lock blocks another instance", func(t *testing.T) {
 		a, b := newLocker(t), newLocker(t)
-		unlock, err := a.Lock(ctx, prefix+"charge:1")
-		if err != nil {
-			t.Fatalf("Lock: %v", err)
-		}
+		held := lock(t, a, ctx, "charge:1")
 		wait, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		defer cancel()
-		if u, err := b.Lock(wait, prefix+"charge:1"); err == nil {
-			u()
+		if l, err := b.Lock(wait, prefix+"charge:1", terms); err == nil {
+			_ = l.Release(ctx)
 			t.Fatal("a second holder got the lock")
 		} else if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("the wait ended with %v, want the context's error", err)
 		}
-		unlock()
-		u, err := b.Lock(ctx, prefix+"charge:1")
-		if err != nil {
-			t.Fatalf("Lock after the release: %v", err)
-		}
-		u()
+		release(t, held)
+		release(t, lock(t, b, ctx, "charge:1"))
 	})
 
 	t.Run("different keys do not block", func(t *testing.T) {
 		a, b := newLocker(t), newLocker(t)
-		u1, err := a.Lock(ctx, prefix+"charge:2")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer u1()
+		held := lock(t, a, ctx, "charge:2")
+		defer release(t, held)
 		quick, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		u2, err := b.Lock(quick, prefix+"subscription:2")
-		if err != nil {
-			t.Fatalf("another key was blocked: %v", err)
-		}
-		u2()
+		release(t, lock(t, b, quick, "subscription:2"))
 	})
 
 	t.Run("the lock excludes under contention", func(t *testing.T) {
@@ -78,7 +89,7 @@ func TestLocker(t *testing.T, newLocker func(t *testing.T) chargedesk.Locker) {
 		defer cancel()
 		for i := range 30 {
 			wg.Go(func() {
-				unlock, err := lockers[i%3].Lock(deadline, prefix+"charge:3")
+				lease, err := lockers[i%3].Lock(deadline, prefix+"charge:3", terms)
 				if err != nil {
 					t.Errorf("Lock: %v", err)
 					return
@@ -92,7 +103,9 @@ func TestLocker(t *testing.T, newLocker func(t *testing.T) chargedesk.Locker) {
 				inside--
 				count++
 				mu.Unlock()
-				unlock()
+				if err := lease.Release(ctx); err != nil {
+					t.Errorf("Release: %v", err)
+				}
 			})
 		}
 		wg.Wait()
@@ -101,6 +114,78 @@ func TestLocker(t *testing.T, newLocker func(t *testing.T) chargedesk.Locker) {
 		}
 		if count != 30 {
 			t.Errorf("%d of 30 holders got the lock", count)
+		}
+	})
+
+	t.Run("fencing tokens grow", func(t *testing.T) {
+		a, b := newLocker(t), newLocker(t)
+		var last int64
+		for i := range 6 {
+			lease := lock(t, []chargedesk.Locker{a, b}[i%2], ctx, "charge:4")
+			if lease.Fence() <= last {
+				t.Fatalf("lease %d has token %d after %d", i, lease.Fence(), last)
+			}
+			last = lease.Fence()
+			release(t, lease)
+		}
+	})
+
+	heldError := func(t *testing.T, l chargedesk.Locker, key string) *chargedesk.HeldError {
+		t.Helper()
+		quick, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		lease, err := l.Lock(quick, prefix+key, terms)
+		if err == nil {
+			_ = lease.Release(ctx)
+			t.Fatal("a held key was taken")
+		}
+		var held *chargedesk.HeldError
+		if !errors.As(err, &held) {
+			t.Fatalf("Lock of a held key: %v, want a *chargedesk.HeldError", err)
+		}
+		if waited := time.Since(start); waited > 2*time.Second {
+			t.Errorf("refused after %s, not at once", waited)
+		}
+		if held.Wait <= 0 || held.Wait > terms.Hold+terms.Settle {
+			t.Errorf("Wait is %s", held.Wait)
+		}
+		return held
+	}
+
+	t.Run("an unknown outcome is refused at once, until released", func(t *testing.T) {
+		a, b := newLocker(t), newLocker(t)
+		held := lock(t, a, ctx, "charge:5")
+		if err := held.Unknown(ctx); err != nil {
+			t.Fatalf("Unknown: %v", err)
+		}
+		heldError(t, b, "charge:5")
+		release(t, held)
+		release(t, lock(t, b, ctx, "charge:5"))
+	})
+
+	t.Run("a settled key is refused at once, then free after the settle time", func(t *testing.T) {
+		a, b := newLocker(t), newLocker(t)
+		held := lock(t, a, ctx, "charge:6")
+		if err := held.Settle(ctx); err != nil {
+			t.Fatalf("Settle: %v", err)
+		}
+		if e := heldError(t, b, "charge:6"); e.Wait > terms.Settle {
+			t.Errorf("held for %s after settling, more than the settle time %s", e.Wait, terms.Settle)
+		}
+		deadline := time.Now().Add(terms.Settle + 5*time.Second)
+		for {
+			quick, cancel := context.WithTimeout(ctx, time.Second)
+			lease, err := b.Lock(quick, prefix+"charge:6", terms)
+			cancel()
+			if err == nil {
+				release(t, lease)
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("still refused %s after the settle time: %v", time.Since(deadline.Add(-5*time.Second)), err)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 }

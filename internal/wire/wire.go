@@ -618,10 +618,12 @@ const MaxIDLen = 255
 // ID is an object id (charge_id, customer_id, ...): text, or a JSON number
 // that is an integer, read as its decimal text. Ids decide which object
 // money moves on and which lock guards it, so a spelling a platform could
-// read as another id is refused: leading or trailing space, control,
+// read as another id is refused: leading or trailing space, a leading +,
+// digits other than ASCII 0-9 (fullwidth, Arabic-Indic, ...), control,
 // zero-width, byte-order-mark and bidi characters, invalid UTF-8 (and its
 // replacement character), more than MaxIDLen bytes, a number with a
 // fraction or exponent, a boolean, an object or a list. null is "" (no id).
+// Ids are compared exactly, byte for byte: "012" and "12" are two ids.
 type ID string
 
 // UnmarshalJSON implements json.Unmarshaler with the rules on ID.
@@ -674,9 +676,15 @@ func CheckID(s string) error {
 	if unicode.IsSpace(first) || unicode.IsSpace(last) {
 		return errors.New("starts or ends with a space")
 	}
+	if first == '+' {
+		return errors.New("starts with +")
+	}
 	for _, r := range s {
 		if unsafeInID(r) {
 			return fmt.Errorf("holds the invisible or control character U+%04X", r)
+		}
+		if r > unicode.MaxASCII && unicode.IsDigit(r) {
+			return fmt.Errorf("holds the digit U+%04X, which is not one of 0-9", r)
 		}
 	}
 	return nil
