@@ -169,12 +169,21 @@ func (m RefundMode) valid() bool {
 //
 // A method answers with the objects ChargeDesk should update at once (nil
 // for none), or an error: an [*AgentError] whose message the agent sees,
-// [ErrNotSupported] for an action the platform cannot do, or any other error,
-// which the agent sees as a generic failure while the handler logs it. The
-// context carries the request's logger (zerolog.Ctx) and a deadline
-// (Config.Timeout); it is not cancelled when ChargeDesk disconnects, so an
+// for an action the platform refused and did not perform; [ErrNotSupported]
+// for an action the platform cannot do; or any other error, which the agent
+// sees as a failure whose outcome is unknown while the handler logs it.
+// After any outcome but a success, an *AgentError or ErrNotSupported, the
+// objects stay held for Config.SettleTime: return an *AgentError whenever
+// you know nothing was done. The context carries the request's logger
+// (zerolog.Ctx), a deadline (Config.Timeout), [IdempotencyKey] and
+// [FencingToken]; it is not cancelled when ChargeDesk disconnects, so an
 // action that has started can finish. Methods may be called concurrently,
 // but never for the same charge or subscription at once (see [Locker]).
+//
+// Ids are text, compared exactly: never convert one to a number ("012" and
+// "12" are two charges, and so are two spellings a numeric parse would
+// merge). Look the platform's charge up by Charge.TransactionID, the
+// platform's own id; Charge.ChargeID is ChargeDesk's.
 //
 // Embed [UnimplementedGateway] to implement only some methods.
 type Gateway interface {

@@ -62,8 +62,11 @@
 // # Concurrency and safety
 //
 // Actions on the same charge or subscription run one at a time (see
-// [Locker]); an identical action within Config.DuplicateWindow of one that
-// succeeded answers 409 (see [DuplicateStore]). The Gateway's context has a
+// [Locker]), and after an action whose outcome is unknown (a timeout, an
+// error, a panic) its objects stay held for Config.SettleTime, other
+// actions on them refused at once with the time to wait; an identical
+// action within Config.DuplicateWindow of one that succeeded answers 409
+// (see [DuplicateStore]). The Gateway's context has a
 // deadline (Config.Timeout) but is not cancelled when ChargeDesk
 // disconnects. A panic in Gateway code becomes a 500 and is logged with its
 // stack. [IdempotencyKey] gives each Gateway call a stable key for its

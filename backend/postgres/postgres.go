@@ -1,189 +1,218 @@
 // Package postgres runs a ChargeDesk receiver as many instances on one
-// PostgreSQL: a [Locker] on advisory locks and a [DuplicateStore] on a
-// table. It is its own module, so that only its importers pay for pgx.
+// PostgreSQL: a [Locker] of leases kept in a table, and a [DuplicateStore].
+// It is its own module, so that only its importers pay for pgx.
 //
-//	lockPool, storePool, err := postgres.NewPools(ctx, "postgres://...")
-//	dupes := postgres.NewDuplicateStore(storePool)
-//	err = dupes.CreateSchema(ctx) // or run Schema in your migrations
-//	go dupes.RunCleanup(ctx, time.Minute)
-//	h, err := chargedesk.NewHandler(gw, chargedesk.Config{Locker: postgres.NewLocker(lockPool), DuplicateStore: dupes, ...})
+//	pool, err := pgxpool.New(ctx, "postgres://...")
+//	err = postgres.CreateSchema(ctx, pool) // or run Schema in your migrations
+//	go postgres.RunCleanup(ctx, pool, time.Minute)
+//	cfg.Locker, cfg.DuplicateStore = postgres.NewLocker(pool), postgres.NewDuplicateStore(pool)
 //
-// Every lock holds one connection of its pool for the Gateway call's whole
-// life, and the holder needs the duplicate store while it does: give the
-// Locker a pool of its own, as NewPools does, or the actions in flight can
-// take every connection and wait on each other until their deadline.
+// A lock holds no connection while it is held: taking, renewing and ending
+// it are single statements, each with a deadline of its own, so one pool
+// serves the locks and the duplicate guard.
 package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/chargedesk/chargedesk-go"
 )
 
-// Locker is a chargedesk.LeaseLocker on PostgreSQL's session-level advisory
-// locks. Each lock is taken with pg_try_advisory_lock on a connection of its
-// own, held until unlock (a waiter tries again every Poll, holding no
-// connection in between): it has no TTL, so it cannot expire while a slow
-// Gateway call runs, and PostgreSQL releases it if the connection or the
-// process dies. While held, the connection is checked every CheckEvery;
-// if it fails, the lock is reported lost.
+// Schema creates the tables and the sequence, for teams that run their own
+// migrations; CreateSchema runs it.
+const Schema = `CREATE TABLE IF NOT EXISTS chargedesk_locks (
+	key        text PRIMARY KEY,
+	owner      text NOT NULL,
+	fence      bigint NOT NULL,
+	state      text NOT NULL,
+	renew_ms   bigint NOT NULL,
+	renewed_at timestamptz NOT NULL,
+	expires_at timestamptz NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS chargedesk_lock_fence;
+CREATE TABLE IF NOT EXISTS chargedesk_duplicates (
+	key        bytea PRIMARY KEY,
+	expires_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chargedesk_duplicates_expires_at ON chargedesk_duplicates (expires_at);`
+
+// schemaLock is the advisory lock CreateSchema holds while it runs, so that
+// instances starting together on an empty database take turns: CREATE ...
+// IF NOT EXISTS alone races on PostgreSQL's catalog (SQLSTATE 23505).
+const schemaLock = 7_307_141_812_262_710_372
+
+// CreateSchema creates the tables if they do not exist. Any number of
+// instances may call it at once.
+func CreateSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(schemaLock)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, Schema)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: creating the schema: %w", err)
+	}
+	return nil
+}
+
+// Cleanup deletes the expired locks and duplicate keys, and reports how
+// many. Expired rows are ignored anyway; this only bounds the tables.
+func Cleanup(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	var n int64
+	for _, q := range []string{"DELETE FROM chargedesk_duplicates WHERE expires_at <= now()",
+		"DELETE FROM chargedesk_locks WHERE expires_at <= now()"} {
+		tag, err := pool.Exec(ctx, q)
+		if err != nil {
+			return n, fmt.Errorf("postgres: cleanup: %w", err)
+		}
+		n += tag.RowsAffected()
+	}
+	return n, nil
+}
+
+// RunCleanup calls Cleanup every interval until ctx is done; run it in a
+// goroutine, on one instance or all (deleting is idempotent). Each run has
+// a deadline of an interval.
+func RunCleanup(ctx context.Context, pool *pgxpool.Pool, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			cctx, cancel := context.WithTimeout(ctx, every)
+			_, _ = Cleanup(cctx, pool)
+			cancel()
+		}
+	}
+}
+
+// Locker is a chargedesk.Locker on the chargedesk_locks table. A lock is a
+// row naming its owner, its fencing token (from a sequence, so it only
+// grows), its state and its expiry, by the database's clock:
 //
-// A key maps to a lock number, the first 8 bytes of SHA-256 of
-// "chargedesk:" + key as a signed 64-bit integer. Two keys with the same
-// number (a chance of 2^-64 for a pair) serialize each other: each holder
-// has its own session and only its own unlock releases its lock, so a
-// collision can make one action wait for another, never let two run at
-// once.
+//   - Lock inserts the row, or takes over one that has expired, in one
+//     statement; a waiter tries again every Poll, holding no connection in
+//     between. A row held for an unknown outcome, or whose holder has not
+//     renewed it for three of its RenewEvery, is refused at once with a
+//     *chargedesk.HeldError saying how long it has left.
+//   - While held, the lease is renewed every RenewEvery, its expiry pushed
+//     to at least the settle time plus RenewEvery ahead. A lost connection
+//     is not a lost lock: the row stays until its expiry. The lease is
+//     reported lost only when it has gone unrenewed until it may have
+//     expired, or another owner holds it.
+//   - A held lease expires at the latest at its terms' Hold after it was
+//     taken (the deadline plus the settle time) or the settle time plus
+//     RenewEvery after its last renewal, so a holder that crashed or
+//     froze keeps its object for that long, and no longer.
 type Locker struct {
 	pool *pgxpool.Pool
-	// CheckEvery is how often a held lock's connection is checked (default
-	// 5 s).
-	CheckEvery time.Duration
-	// Poll is how often a waiter tries again (default 20 ms).
+	// RenewEvery is how often a held lease is renewed (default 2s).
+	RenewEvery time.Duration
+	// Poll is how often a waiter tries again (default 25ms).
 	Poll time.Duration
+	// OpTimeout bounds each statement (default 2s).
+	OpTimeout time.Duration
 }
 
-// NewLocker returns a Locker on pool.
+// NewLocker returns a Locker on pool. Create the schema first.
 func NewLocker(pool *pgxpool.Pool) *Locker {
-	return &Locker{pool: pool, CheckEvery: 5 * time.Second, Poll: 20 * time.Millisecond}
+	return &Locker{pool: pool, RenewEvery: 2 * time.Second, Poll: 25 * time.Millisecond, OpTimeout: 2 * time.Second}
 }
 
-var _ chargedesk.LeaseLocker = (*Locker)(nil)
+var _ chargedesk.Locker = (*Locker)(nil)
 
-// LockPoolSize is the lock pool's size in NewPools: the actions one
-// instance can have in flight before another waits for a connection.
-const LockPoolSize = 64
-
-// NewPools connects two pools to the database at url: one for the Locker
-// (LockPoolSize connections, each held by one action in flight) and one for
-// the DuplicateStore (pgx's default size).
-func NewPools(ctx context.Context, url string) (lockPool, storePool *pgxpool.Pool, err error) {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, nil, fmt.Errorf("postgres: %w", err)
+func (l *Locker) settings() (renew, poll, op time.Duration) {
+	renew, poll, op = l.RenewEvery, l.Poll, l.OpTimeout
+	if renew <= 0 {
+		renew = 2 * time.Second
 	}
-	cfg.MaxConns = LockPoolSize
-	if lockPool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		return nil, nil, fmt.Errorf("postgres: %w", err)
+	if poll <= 0 {
+		poll = 25 * time.Millisecond
 	}
-	if storePool, err = pgxpool.New(ctx, url); err != nil {
-		lockPool.Close()
-		return nil, nil, fmt.Errorf("postgres: %w", err)
+	if op <= 0 {
+		op = 2 * time.Second
 	}
-	return lockPool, storePool, nil
+	return renew, poll, op
 }
 
-// LockID is the advisory lock number of key.
-func LockID(key string) int64 {
-	sum := sha256.Sum256([]byte("chargedesk:" + key))
-	return int64(binary.BigEndian.Uint64(sum[:8]))
-}
+const (
+	takeSQL = `INSERT INTO chargedesk_locks AS l (key, owner, fence, state, renew_ms, renewed_at, expires_at)
+	VALUES ($1, $2, nextval('chargedesk_lock_fence'), 'held', $4, now(), now() + $3 * interval '1 millisecond')
+	ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, fence = EXCLUDED.fence, state = 'held',
+		renew_ms = EXCLUDED.renew_ms, renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at
+	WHERE l.expires_at <= now()
+	RETURNING fence`
+	holderSQL = `SELECT state, renew_ms, (extract(epoch FROM now() - renewed_at) * 1000)::bigint,
+		(extract(epoch FROM expires_at - now()) * 1000)::bigint
+	FROM chargedesk_locks WHERE key = $1`
+	renewSQL = `UPDATE chargedesk_locks SET renewed_at = now(),
+		expires_at = greatest(expires_at, now() + $3 * interval '1 millisecond')
+	WHERE key = $1 AND owner = $2`
+	unknownSQL = `UPDATE chargedesk_locks SET state = 'unknown' WHERE key = $1 AND owner = $2`
+	settleSQL  = `UPDATE chargedesk_locks SET state = 'settling', expires_at = now() + $3 * interval '1 millisecond'
+	WHERE key = $1 AND owner = $2`
+	releaseSQL = `DELETE FROM chargedesk_locks WHERE key = $1 AND owner = $2`
+)
+
+// errNotHeld is a lease's call that found the lock held by another owner,
+// or gone: it was lost.
+var errNotHeld = errors.New("postgres locker: the lock is no longer held by this lease")
 
 // Lock implements chargedesk.Locker.
-func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
-	unlock, _, err := l.LockLease(ctx, key)
-	return unlock, err
-}
-
-// LockLease implements chargedesk.LeaseLocker: lost closes if the lock's
-// connection fails while it is held.
-func (l *Locker) LockLease(ctx context.Context, key string) (func(), <-chan struct{}, error) {
-	id := LockID(key)
-	conn, err := l.acquire(ctx, id)
+func (l *Locker) Lock(ctx context.Context, key string, terms chargedesk.LeaseTerms) (chargedesk.Lease, error) {
+	renew, poll, op := l.settings()
+	owner, err := newOwner()
 	if err != nil {
-		return nil, nil, err
-	}
-	var (
-		mu   sync.Mutex // the connection is used by the check and unlock
-		lost = make(chan struct{})
-		stop = make(chan struct{})
-		done = make(chan struct{})
-	)
-	every := l.CheckEvery
-	if every <= 0 {
-		every = 5 * time.Second
-	}
-	go func() {
-		defer close(done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-			mu.Lock()
-			pctx, cancel := context.WithTimeout(context.Background(), every)
-			err := conn.Ping(pctx)
-			cancel()
-			mu.Unlock()
-			if err != nil {
-				close(lost)
-				return
-			}
-		}
-	}()
-	var once sync.Once
-	unlock := func() {
-		once.Do(func() {
-			close(stop)
-			<-done
-			mu.Lock()
-			defer mu.Unlock()
-			uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			var released bool
-			if err := conn.QueryRow(uctx, "SELECT pg_advisory_unlock($1)", id).Scan(&released); err != nil || !released {
-				// Ending the session releases its locks for sure.
-				_ = conn.Conn().Close(context.Background())
-			}
-			conn.Release()
-		})
-	}
-	return unlock, lost, nil
-}
-
-// acquire takes the lock on a connection of its own and returns that
-// connection. A waiter tries pg_try_advisory_lock every Poll and holds no
-// connection between tries: a waiter holding one would starve the holder,
-// which needs the pool for the duplicate guard.
-func (l *Locker) acquire(ctx context.Context, id int64) (*pgxpool.Conn, error) {
-	poll := l.Poll
-	if poll <= 0 {
-		poll = 20 * time.Millisecond
+		return nil, err
 	}
 	for {
-		conn, err := l.pool.Acquire(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("postgres locker: %w", err)
+		start := time.Now()
+		var fence int64
+		err := l.query(ctx, op, func(qctx context.Context) error {
+			return l.pool.QueryRow(qctx, takeSQL, key, owner, terms.Hold.Milliseconds(), renew.Milliseconds()).Scan(&fence)
+		})
+		switch {
+		case err == nil:
+			return l.hold(key, owner, fence, terms, start), nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return nil, err
 		}
-		var got bool
-		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", id).Scan(&got); err != nil {
-			// A try cancelled as it succeeded would leave the lock held:
-			// ending the session releases it.
-			_ = conn.Conn().Close(context.Background())
-			conn.Release()
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("postgres locker: %w", err)
+		var (
+			state          string
+			renewMS, ageMS int64
+			expiresInMS    int64
+			holderVanished bool
+		)
+		err = l.query(ctx, op, func(qctx context.Context) error {
+			return l.pool.QueryRow(qctx, holderSQL, key).Scan(&state, &renewMS, &ageMS, &expiresInMS)
+		})
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			holderVanished = true // released between the two statements
+		case err != nil:
+			return nil, err
+		case state != "held":
+			return nil, &chargedesk.HeldError{Key: key, Wait: time.Duration(max(expiresInMS, 0)) * time.Millisecond}
+		case ageMS > 3*renewMS:
+			return nil, &chargedesk.HeldError{Key: key, Wait: time.Duration(max(expiresInMS, 0)) * time.Millisecond, Stalled: true}
 		}
-		if got {
-			return conn, nil
+		if holderVanished {
+			continue
 		}
-		conn.Release()
 		t := time.NewTimer(poll)
 		select {
 		case <-ctx.Done():
@@ -194,35 +223,141 @@ func (l *Locker) acquire(ctx context.Context, id int64) (*pgxpool.Conn, error) {
 	}
 }
 
-// Schema creates the duplicate store's table, for teams that run their own
-// migrations; CreateSchema runs it.
-const Schema = `CREATE TABLE IF NOT EXISTS chargedesk_duplicates (
-	key        bytea PRIMARY KEY,
-	expires_at timestamptz NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chargedesk_duplicates_expires_at ON chargedesk_duplicates (expires_at);`
+// query runs f with a deadline of op (within ctx's); a deadline of its own
+// that passes is a store error, ctx's end is ctx's error.
+func (l *Locker) query(ctx context.Context, op time.Duration, f func(context.Context) error) error {
+	qctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
+	err := f(qctx)
+	switch {
+	case err == nil || errors.Is(err, pgx.ErrNoRows):
+		return err
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return fmt.Errorf("postgres locker: %w", err)
+}
 
-// DuplicateStore is a chargedesk.DuplicateStore on the table of Schema.
-// Keys are stored as 32-byte digests; expiry is by the database's clock, so
-// the instances' clocks need not agree. Expired rows are ignored on read
-// and removed by RunCleanup.
+func newOwner() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("postgres locker: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// hold starts renewing the lease just taken; sent is when the statement
+// that took it was sent.
+func (l *Locker) hold(key, owner string, fence int64, terms chargedesk.LeaseTerms, sent time.Time) *lease {
+	renew, _, op := l.settings()
+	ls := &lease{l: l, key: key, owner: owner, fence: fence, terms: terms, op: op,
+		lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	go ls.watch(renew, sent.Add(terms.Hold))
+	return ls
+}
+
+// lease is a lock of a Locker, held while its watchdog renews it.
+type lease struct {
+	l     *Locker
+	key   string
+	owner string
+	fence int64
+	terms chargedesk.LeaseTerms
+	op    time.Duration
+	lost  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (ls *lease) Fence() int64          { return ls.fence }
+func (ls *lease) Lost() <-chan struct{} { return ls.lost }
+
+// watch renews the lease every renew until stopped. expires is when the
+// lease may expire at the earliest, by this process's clock: the time the
+// statement that last set its expiry was sent, plus that expiry. Once it
+// passes without a renewal, the lease is reported lost; a renewal that
+// finds another owner reports it lost at once.
+func (ls *lease) watch(renew time.Duration, expires time.Time) {
+	defer close(ls.done)
+	t := time.NewTicker(renew)
+	defer t.Stop()
+	ahead := ls.terms.Settle + renew
+	for {
+		select {
+		case <-ls.stop:
+			return
+		case <-t.C:
+		}
+		sent := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), min(ls.op, renew))
+		tag, err := ls.l.pool.Exec(ctx, renewSQL, ls.key, ls.owner, ahead.Milliseconds())
+		cancel()
+		switch {
+		case err == nil && tag.RowsAffected() == 1:
+			expires = maxTime(expires, sent.Add(ahead))
+		case err == nil || !time.Now().Before(expires.Add(-renew)):
+			close(ls.lost) // taken by another owner, or unrenewed until it may have expired
+			return
+		}
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// exec runs a statement on the lease's own row, with a deadline of its own;
+// a row that is gone or has another owner means the lease was lost.
+func (ls *lease) exec(ctx context.Context, sql string, args ...any) error {
+	qctx, cancel := context.WithTimeout(ctx, ls.op)
+	defer cancel()
+	tag, err := ls.l.pool.Exec(qctx, sql, append([]any{ls.key, ls.owner}, args...)...)
+	if err != nil {
+		return fmt.Errorf("postgres locker: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return errNotHeld
+	}
+	return nil
+}
+
+func (ls *lease) stopWatch() {
+	ls.once.Do(func() { close(ls.stop); <-ls.done })
+}
+
+// Unknown implements chargedesk.Lease.
+func (ls *lease) Unknown(ctx context.Context) error { return ls.exec(ctx, unknownSQL) }
+
+// Release implements chargedesk.Lease: the row is deleted.
+func (ls *lease) Release(ctx context.Context) error {
+	ls.stopWatch()
+	return ls.exec(ctx, releaseSQL)
+}
+
+// Settle implements chargedesk.Lease: the row expires the settle time from
+// now, refused meanwhile.
+func (ls *lease) Settle(ctx context.Context) error {
+	ls.stopWatch()
+	return ls.exec(ctx, settleSQL, ls.terms.Settle.Milliseconds())
+}
+
+// DuplicateStore is a chargedesk.DuplicateStore on the chargedesk_duplicates
+// table. Keys are stored as 32-byte digests; expiry is by the database's
+// clock, so the instances' clocks need not agree. Expired rows are ignored
+// on read and removed by Cleanup.
 type DuplicateStore struct {
 	pool *pgxpool.Pool
 }
 
-// NewDuplicateStore returns a DuplicateStore on pool. Create the table with
-// CreateSchema or Schema first.
+// NewDuplicateStore returns a DuplicateStore on pool. Create the schema
+// first.
 func NewDuplicateStore(pool *pgxpool.Pool) *DuplicateStore { return &DuplicateStore{pool: pool} }
 
 var _ chargedesk.DuplicateStore = (*DuplicateStore)(nil)
-
-// CreateSchema creates the table if it does not exist.
-func (s *DuplicateStore) CreateSchema(ctx context.Context) error {
-	if _, err := s.pool.Exec(ctx, Schema); err != nil {
-		return fmt.Errorf("postgres duplicate store: creating the schema: %w", err)
-	}
-	return nil
-}
 
 // Seen implements chargedesk.DuplicateStore.
 func (s *DuplicateStore) Seen(ctx context.Context, key string) (bool, error) {
@@ -244,30 +379,6 @@ func (s *DuplicateStore) Remember(ctx context.Context, key string, ttl time.Dura
 		return fmt.Errorf("postgres duplicate store: %w", err)
 	}
 	return nil
-}
-
-// Cleanup deletes the expired rows and reports how many.
-func (s *DuplicateStore) Cleanup(ctx context.Context) (int64, error) {
-	tag, err := s.pool.Exec(ctx, "DELETE FROM chargedesk_duplicates WHERE expires_at <= now()")
-	if err != nil {
-		return 0, fmt.Errorf("postgres duplicate store: cleanup: %w", err)
-	}
-	return tag.RowsAffected(), nil
-}
-
-// RunCleanup calls Cleanup every interval until ctx is done; run it in a
-// goroutine, on one instance or all (deleting is idempotent).
-func (s *DuplicateStore) RunCleanup(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_, _ = s.Cleanup(ctx)
-		}
-	}
 }
 
 // digest is a key's 32-byte form: a 64-character hex digest's bytes (the

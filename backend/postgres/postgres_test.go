@@ -2,7 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,18 +16,38 @@ import (
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/backend/postgres"
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
+	"github.com/chargedesk/chargedesk-go/internal/faultproxy"
 )
 
-// pool connects to the server CHARGEDESK_TEST_POSTGRES names, or skips.
-func pool(t *testing.T) *pgxpool.Pool {
+// serverURL is CHARGEDESK_TEST_POSTGRES, or the test skips.
+func serverURL(t testing.TB) string {
 	t.Helper()
-	url := os.Getenv("CHARGEDESK_TEST_POSTGRES")
-	if url == "" {
+	u := os.Getenv("CHARGEDESK_TEST_POSTGRES")
+	if u == "" {
 		t.Skip("CHARGEDESK_TEST_POSTGRES is not set (a PostgreSQL URL such as postgres://root@127.0.0.1:5432/test)")
 	}
-	p, err := pgxpool.New(context.Background(), url)
+	return u
+}
+
+// pool connects to the test server, with the schema created.
+func pool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	return poolAt(t, serverURL(t), "")
+}
+
+// poolAt connects to rawURL, in the PostgreSQL schema (namespace) given
+// ("" for the default), and creates the tables there.
+func poolAt(t testing.TB, rawURL, namespace string) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(rawURL)
+	require.NoError(t, err)
+	if namespace != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = namespace
+	}
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
+	require.NoError(t, postgres.CreateSchema(context.Background(), p))
 	return p
 }
 
@@ -36,73 +59,138 @@ func TestLockerContract(t *testing.T) {
 func TestDuplicateStoreContract(t *testing.T) {
 	p := pool(t)
 	s := postgres.NewDuplicateStore(p)
-	require.NoError(t, s.CreateSchema(context.Background()))
-	require.NoError(t, s.CreateSchema(context.Background()), "creating the schema twice is harmless")
 	chargedesktest.TestDuplicateStore(t, s)
 
 	ctx := context.Background()
 	require.NoError(t, s.Remember(ctx, "expired-"+t.Name(), time.Microsecond))
 	require.Eventually(t, func() bool {
-		n, err := s.Cleanup(ctx)
+		n, err := postgres.Cleanup(ctx, p)
 		return err == nil && n >= 1
 	}, 5*time.Second, 20*time.Millisecond, "expired rows are removed")
 }
 
-// A lock whose connection dies is reported lost, and PostgreSQL releases
-// it: another instance gets it at once.
-func TestLockLostWithItsConnection(t *testing.T) {
-	p := pool(t)
-	l := postgres.NewLocker(p)
-	l.CheckEvery = 20 * time.Millisecond
+// Instances starting together on an empty database each create the
+// schema; none fails.
+func TestSchemaCreatedByManyAtOnce(t *testing.T) {
 	ctx := context.Background()
-	key := "charge:lost-" + time.Now().Format(time.RFC3339Nano)
-	unlock, lost, err := l.LockLease(ctx, key)
+	admin := pool(t)
+	namespace := fmt.Sprintf("chargedesk_schema_%d", time.Now().UnixNano())
+	_, err := admin.Exec(ctx, "CREATE SCHEMA "+namespace)
 	require.NoError(t, err)
-	defer unlock()
-
-	// Kill the session holding the lock, as a crashed process or a network
-	// cut would.
-	_, err = p.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
-		WHERE locktype = 'advisory' AND objsubid = 1
-		AND classid::bigint = ($1::bigint >> 32) & 4294967295 AND objid::bigint = $1::bigint & 4294967295`, postgres.LockID(key))
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP SCHEMA "+namespace+" CASCADE") })
+	cfg, err := pgxpool.ParseConfig(serverURL(t))
 	require.NoError(t, err)
-	select {
-	case <-lost:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the lock's loss was not reported")
+	cfg.ConnConfig.RuntimeParams["search_path"] = namespace
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			p, err := pgxpool.NewWithConfig(ctx, cfg)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer p.Close()
+			errs[i] = postgres.CreateSchema(ctx, p)
+		})
 	}
-	other := postgres.NewLocker(p)
-	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	u2, err := other.Lock(wait, key)
-	require.NoError(t, err, "the dead session's lock is released")
-	u2()
-	assert.NotZero(t, postgres.LockID(key))
+	wg.Wait()
+	for i, err := range errs {
+		assert.NoError(t, err, "instance %d", i)
+	}
+}
+
+// A lock's connection cut is not a lost lock: its row stays, so another
+// instance cannot take the object while the holder's platform call may
+// run; it is refused (its holder stopped renewing) and told how long to
+// wait. The holder reports the lease lost only once it may have expired.
+func TestLinkCutDoesNotFreeTheLock(t *testing.T) {
+	ctx := context.Background()
+	direct := pool(t)
+	u, err := url.Parse(serverURL(t))
+	require.NoError(t, err)
+	px := faultproxy.New(t, u.Host)
+	u.Host = px.Addr
+	viaProxy := poolAt(t, u.String(), "")
+
+	holder := postgres.NewLocker(viaProxy)
+	holder.RenewEvery, holder.OpTimeout = 100*time.Millisecond, 200*time.Millisecond
+	key := fmt.Sprintf("charge:cut-%d", time.Now().UnixNano())
+	terms := chargedesk.LeaseTerms{Hold: 3 * time.Second, Settle: time.Second}
+	start := time.Now()
+	lease, err := holder.Lock(ctx, key, terms)
+	require.NoError(t, err)
+
+	px.Blackhole()
+	other := postgres.NewLocker(direct)
+	var held *chargedesk.HeldError
+	require.Eventually(t, func() bool {
+		wait, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		l, err := other.Lock(wait, key, terms)
+		if err == nil {
+			_ = l.Release(ctx)
+			t.Fatal("another instance took the lock while its holder's link was cut")
+		}
+		return errorAs(err, &held)
+	}, 2*time.Second, 50*time.Millisecond, "refused once the holder stopped renewing")
+	assert.True(t, held.Stalled)
+	assert.Greater(t, held.Wait, time.Second, "told to wait out the rest of the lease")
+
+	select {
+	case <-lease.Lost():
+		assert.GreaterOrEqual(t, time.Since(start), terms.Hold-holder.RenewEvery-50*time.Millisecond,
+			"reported lost only once the lease may have expired")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the lease's loss was never reported")
+	}
+	require.Eventually(t, func() bool {
+		l, err := other.Lock(ctx, key, terms)
+		if err == nil {
+			require.NoError(t, l.Release(ctx))
+		}
+		return err == nil
+	}, 5*time.Second, 50*time.Millisecond, "free once the lease ran out")
+	assert.GreaterOrEqual(t, time.Since(start), terms.Hold)
+	px.Restore(t)
+}
+
+// A holder that crashed after its last renewal (its row is there, not
+// renewed for long) is refused at once with the time left, not waited on.
+func TestCrashedHolderIsRefusedAtOnce(t *testing.T) {
+	ctx := context.Background()
+	p := pool(t)
+	key := fmt.Sprintf("charge:crash-%d", time.Now().UnixNano())
+	_, err := p.Exec(ctx, `INSERT INTO chargedesk_locks (key, owner, fence, state, renew_ms, renewed_at, expires_at)
+		VALUES ($1, 'dead', nextval('chargedesk_lock_fence'), 'held', 2000, now() - interval '10 seconds', now() + interval '40 seconds')`, key)
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = postgres.NewLocker(p).Lock(ctx, key, chargedesk.LeaseTerms{Hold: time.Minute, Settle: time.Minute})
+	var held *chargedesk.HeldError
+	require.ErrorAs(t, err, &held)
+	assert.Less(t, time.Since(start), time.Second)
+	assert.True(t, held.Stalled)
+	assert.InDelta(t, 40, held.Wait.Seconds(), 2)
+}
+
+func errorAs(err error, target **chargedesk.HeldError) bool {
+	he, ok := err.(*chargedesk.HeldError)
+	if ok {
+		*target = he
+	}
+	return ok
 }
 
 // Three receivers, each with its own Locker and DuplicateStore on one
 // PostgreSQL, perform one identical refund once.
 func TestInstances(t *testing.T) {
 	p := pool(t)
-	require.NoError(t, postgres.NewDuplicateStore(p).CreateSchema(context.Background()))
 	chargedesktest.TestInstances(t,
 		func(*testing.T) chargedesk.Locker { return postgres.NewLocker(p) },
 		func(*testing.T) chargedesk.DuplicateStore { return postgres.NewDuplicateStore(p) })
 }
 
 func BenchmarkBackendPostgres(b *testing.B) {
-	url := os.Getenv("CHARGEDESK_TEST_POSTGRES")
-	if url == "" {
-		b.Skip("CHARGEDESK_TEST_POSTGRES is not set")
-	}
-	p, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close()
-	dupes := postgres.NewDuplicateStore(p)
-	if err := dupes.CreateSchema(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	chargedesktest.BenchmarkBackend(b, postgres.NewLocker(p), dupes)
+	p := pool(b)
+	chargedesktest.BenchmarkBackend(b, postgres.NewLocker(p), postgres.NewDuplicateStore(p))
 }

@@ -5,12 +5,11 @@
 //	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	cfg.Locker, cfg.DuplicateStore = redisstore.NewLocker(client), redisstore.NewDuplicateStore(client)
 //
-// A Redis lock is a lease: a process that pauses longer than the lease (a
-// long GC, a frozen VM) can lose it while it still works, and another
-// instance may then act on the same object. The handler cancels the
-// Gateway's context when it notices, but only the platform can refuse the
-// second action: pass chargedesk.IdempotencyKey(ctx) to it. With
-// PostgreSQL (backend/postgres) a lock has no lease.
+// A lock's state lives in one key, changed only by Lua scripts that check
+// its owner, with the times taken from the Redis server's clock (TIME), so
+// the instances' clocks need not agree. Redis must keep its keys across a
+// restart (AOF or RDB persistence, or a replica that is promoted): a Redis
+// that loses its keys frees every held lock at once.
 package redisstore
 
 import (
@@ -20,6 +19,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,115 +29,273 @@ import (
 	"github.com/chargedesk/chargedesk-go"
 )
 
-// Locker is a chargedesk.LeaseLocker on Redis: SET key token NX PX lease
-// takes a lock, a watchdog renews it every third of the lease while it is
-// held (compare-and-extend, in Lua, so only the holder's token extends it),
-// and unlock deletes it only if it still holds the token
-// (compare-and-delete). A renewal that finds another token, or that cannot
-// reach Redis before the lease runs out, reports the lock lost.
+// Locker is a chargedesk.Locker on Redis. A lock is the key
+// "chargedesk:lock:" + its name, holding its owner, state and last renewal,
+// with the lease's expiry as the key's TTL:
+//
+//   - Lock sets the key if it is absent (a script); a waiter tries again
+//     every Poll. A key held for an unknown outcome, or whose holder has
+//     not renewed it for three of its RenewEvery, is refused at once with
+//     a *chargedesk.HeldError saying how long its TTL has left.
+//   - A lease's fencing token is INCR of "chargedesk:fence", taken once
+//     the lock is held.
+//   - While held, the lease is renewed every RenewEvery, its TTL pushed to
+//     at least the settle time plus RenewEvery. A lost connection is not a
+//     lost lock: the key stays until its TTL runs out. The lease is
+//     reported lost only when it has gone unrenewed until it may have
+//     expired, or another owner holds it.
+//   - A lease expires at the latest at its terms' Hold after it was taken
+//     or the settle time plus RenewEvery after its last renewal, so a
+//     holder that crashed or froze keeps its object for that long, and no
+//     longer.
 type Locker struct {
 	client redis.UniversalClient
-	// Lease is how long a lock lives without renewal (default 30 s): how
-	// long another instance waits when a holder's process dies.
-	Lease time.Duration
-	// Poll is how often a waiter tries again (default 50 ms).
+	// RenewEvery is how often a held lease is renewed (default 2s).
+	RenewEvery time.Duration
+	// Poll is how often a waiter tries again (default 25ms).
 	Poll time.Duration
+	// OpTimeout bounds each command (default 2s).
+	OpTimeout time.Duration
 }
 
 // NewLocker returns a Locker on client.
 func NewLocker(client redis.UniversalClient) *Locker {
-	return &Locker{client: client, Lease: 30 * time.Second, Poll: 50 * time.Millisecond}
+	return &Locker{client: client, RenewEvery: 2 * time.Second, Poll: 25 * time.Millisecond, OpTimeout: 2 * time.Second}
 }
 
-var _ chargedesk.LeaseLocker = (*Locker)(nil)
+var _ chargedesk.Locker = (*Locker)(nil)
 
-var (
-	extend = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then
-	return redis.call("pexpire", KEYS[1], ARGV[2])
-end
-return 0`)
-	release = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then
-	return redis.call("del", KEYS[1])
-end
-return 0`)
-)
-
-// Lock implements chargedesk.Locker.
-func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
-	unlock, _, err := l.LockLease(ctx, key)
-	return unlock, err
-}
-
-// LockLease implements chargedesk.LeaseLocker.
-func (l *Locker) LockLease(ctx context.Context, key string) (func(), <-chan struct{}, error) {
-	lease, poll := l.Lease, l.Poll
-	if lease <= 0 {
-		lease = 30 * time.Second
+func (l *Locker) settings() (renew, poll, op time.Duration) {
+	renew, poll, op = l.RenewEvery, l.Poll, l.OpTimeout
+	if renew <= 0 {
+		renew = 2 * time.Second
 	}
 	if poll <= 0 {
-		poll = 50 * time.Millisecond
+		poll = 25 * time.Millisecond
 	}
+	if op <= 0 {
+		op = 2 * time.Second
+	}
+	return renew, poll, op
+}
+
+// fenceKey holds the fencing tokens' counter.
+const fenceKey = "chargedesk:fence"
+
+// A lock's value is "owner|state|renew_ms|renewed_ms"; now is the server's
+// clock in milliseconds.
+const scriptNow = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`
+
+var (
+	// take: ARGV owner, hold_ms, renew_ms. {1} when taken, else
+	// {0, value, pttl, now}.
+	take = redis.NewScript(scriptNow + `local cur = redis.call('GET', KEYS[1])
+if cur then
+	return {0, cur, redis.call('PTTL', KEYS[1]), now}
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '|held|' .. ARGV[3] .. '|' .. now, 'PX', ARGV[2])
+return {1}`)
+	// change: ARGV owner, op ("renew" with ahead_ms, "unknown",
+	// "settle" with settle_ms, "release"). 1 when the owner holds it.
+	change = redis.NewScript(scriptNow + `local cur = redis.call('GET', KEYS[1])
+if not cur or string.sub(cur, 1, #ARGV[1] + 1) ~= ARGV[1] .. '|' then
+	return 0
+end
+local state, renew, renewed = string.match(string.sub(cur, #ARGV[1] + 2), '^([^|]*)|([^|]*)|([^|]*)$')
+local op = ARGV[2]
+if op == 'release' then
+	redis.call('DEL', KEYS[1])
+elseif op == 'renew' then
+	local ttl = redis.call('PTTL', KEYS[1])
+	redis.call('SET', KEYS[1], ARGV[1] .. '|' .. state .. '|' .. renew .. '|' .. now, 'PX', math.max(ttl, tonumber(ARGV[3])))
+elseif op == 'unknown' then
+	redis.call('SET', KEYS[1], ARGV[1] .. '|unknown|' .. renew .. '|' .. renewed, 'KEEPTTL')
+elseif op == 'settle' then
+	redis.call('SET', KEYS[1], ARGV[1] .. '|settling|' .. renew .. '|' .. renewed, 'PX', ARGV[3])
+end
+return 1`)
+)
+
+// errNotHeld is a lease's call that found the lock held by another owner,
+// or gone: it was lost.
+var errNotHeld = errors.New("redis locker: the lock is no longer held by this lease")
+
+// Lock implements chargedesk.Locker.
+func (l *Locker) Lock(ctx context.Context, key string, terms chargedesk.LeaseTerms) (chargedesk.Lease, error) {
+	renew, poll, op := l.settings()
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	token, name := hex.EncodeToString(b), "chargedesk:lock:"+key
+	owner, name := hex.EncodeToString(b), "chargedesk:lock:"+key
 	for {
-		ok, err := l.client.SetNX(ctx, name, token, lease).Result()
+		sent := time.Now()
+		var res []any
+		err := l.command(ctx, op, func(cctx context.Context) (err error) {
+			res, err = take.Run(cctx, l.client, []string{name}, owner, terms.Hold.Milliseconds(), renew.Milliseconds()).Slice()
+			return err
+		})
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			return nil, nil, fmt.Errorf("redis locker: %w", err)
+			return nil, err
 		}
-		if ok {
-			break
+		if res[0].(int64) == 1 {
+			return l.hold(ctx, name, owner, terms, sent)
+		}
+		if held := holder(key, res); held != nil {
+			return nil, held
 		}
 		t := time.NewTimer(poll)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, nil, ctx.Err()
+			return nil, ctx.Err()
 		case <-t.C:
 		}
 	}
-	lost, stop, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		every := lease / 3
-		t := time.NewTicker(every)
-		defer t.Stop()
-		renewed := time.Now()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-			rctx, cancel := context.WithTimeout(context.Background(), every)
-			n, err := extend.Run(rctx, l.client, []string{name}, token, lease.Milliseconds()).Int()
-			cancel()
-			switch {
-			case err == nil && n == 1:
-				renewed = time.Now()
-			case err == nil || time.Since(renewed) >= lease:
-				close(lost) // taken by another token, or the lease ran out unrenewed
-				return
-			}
-		}
-	}()
-	var once sync.Once
-	unlock := func() {
-		once.Do(func() {
-			close(stop)
-			<-done
-			uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			// If this fails the lease expires on its own.
-			_ = release.Run(uctx, l.client, []string{name}, token).Err()
-		})
+}
+
+// holder reads take's answer about another holder: a *HeldError when it
+// is held for an unknown outcome or its holder stopped renewing it, nil
+// when the holder is live.
+func holder(key string, res []any) *chargedesk.HeldError {
+	value, _ := res[1].(string)
+	pttl, _ := res[2].(int64)
+	now, _ := res[3].(int64)
+	parts := strings.Split(value, "|")
+	if len(parts) != 4 {
+		return &chargedesk.HeldError{Key: key, Wait: time.Duration(max(pttl, 0)) * time.Millisecond}
 	}
-	return unlock, lost, nil
+	renew, _ := strconv.ParseInt(parts[2], 10, 64)
+	renewed, _ := strconv.ParseInt(parts[3], 10, 64)
+	wait := time.Duration(max(pttl, 0)) * time.Millisecond
+	switch {
+	case parts[1] != "held":
+		return &chargedesk.HeldError{Key: key, Wait: wait}
+	case now-renewed > 3*renew:
+		return &chargedesk.HeldError{Key: key, Wait: wait, Stalled: true}
+	}
+	return nil
+}
+
+// command runs f with a deadline of op (within ctx's); a deadline of its
+// own that passes is a store error, ctx's end is ctx's error.
+func (l *Locker) command(ctx context.Context, op time.Duration, f func(context.Context) error) error {
+	cctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
+	err := f(cctx)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return fmt.Errorf("redis locker: %w", err)
+}
+
+// hold takes the lease's fencing token and starts renewing it; sent is
+// when the command that took it was sent. Without a token the lock is
+// released and the error returned.
+func (l *Locker) hold(ctx context.Context, name, owner string, terms chargedesk.LeaseTerms, sent time.Time) (chargedesk.Lease, error) {
+	renew, _, op := l.settings()
+	ls := &lease{l: l, name: name, owner: owner, terms: terms, op: op,
+		lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	err := l.command(ctx, op, func(cctx context.Context) (err error) {
+		ls.fence, err = l.client.Incr(cctx, fenceKey).Result()
+		return err
+	})
+	if err != nil {
+		close(ls.done)
+		_ = ls.Release(context.Background())
+		return nil, err
+	}
+	go ls.watch(renew, sent.Add(terms.Hold))
+	return ls, nil
+}
+
+// lease is a lock of a Locker, held while its watchdog renews it.
+type lease struct {
+	l     *Locker
+	name  string
+	owner string
+	fence int64
+	terms chargedesk.LeaseTerms
+	op    time.Duration
+	lost  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (ls *lease) Fence() int64          { return ls.fence }
+func (ls *lease) Lost() <-chan struct{} { return ls.lost }
+
+// watch renews the lease every renew until stopped. expires is when the
+// lease may expire at the earliest, by this process's clock; once it
+// passes without a renewal the lease is reported lost, and a renewal that
+// finds another owner reports it lost at once.
+func (ls *lease) watch(renew time.Duration, expires time.Time) {
+	defer close(ls.done)
+	t := time.NewTicker(renew)
+	defer t.Stop()
+	ahead := ls.terms.Settle + renew
+	for {
+		select {
+		case <-ls.stop:
+			return
+		case <-t.C:
+		}
+		sent := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), min(ls.op, renew))
+		n, err := change.Run(ctx, ls.l.client, []string{ls.name}, ls.owner, "renew", ahead.Milliseconds()).Int()
+		cancel()
+		switch {
+		case err == nil && n == 1:
+			if e := sent.Add(ahead); e.After(expires) {
+				expires = e
+			}
+		case err == nil || !time.Now().Before(expires.Add(-renew)):
+			close(ls.lost) // taken by another owner, or unrenewed until it may have expired
+			return
+		}
+	}
+}
+
+func (ls *lease) run(ctx context.Context, args ...any) error {
+	cctx, cancel := context.WithTimeout(ctx, ls.op)
+	defer cancel()
+	n, err := change.Run(cctx, ls.l.client, []string{ls.name}, append([]any{ls.owner}, args...)...).Int()
+	if err != nil {
+		return fmt.Errorf("redis locker: %w", err)
+	}
+	if n != 1 {
+		return errNotHeld
+	}
+	return nil
+}
+
+func (ls *lease) stopWatch() {
+	ls.once.Do(func() {
+		close(ls.stop)
+		<-ls.done
+	})
+}
+
+// Unknown implements chargedesk.Lease.
+func (ls *lease) Unknown(ctx context.Context) error { return ls.run(ctx, "unknown") }
+
+// Release implements chargedesk.Lease: the key is deleted.
+func (ls *lease) Release(ctx context.Context) error {
+	ls.stopWatch()
+	return ls.run(ctx, "release")
+}
+
+// Settle implements chargedesk.Lease: the key expires the settle time from
+// now, refused meanwhile.
+func (ls *lease) Settle(ctx context.Context) error {
+	ls.stopWatch()
+	return ls.run(ctx, "settle", ls.terms.Settle.Milliseconds())
 }
 
 // DuplicateStore is a chargedesk.DuplicateStore on Redis: a key per action,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chargedesk/chargedesk-go"
@@ -36,20 +37,18 @@ func openStore(ctx context.Context, raw string) (*store, error) {
 	defer cancel()
 	switch strings.ToLower(u.Scheme) {
 	case "postgres", "postgresql":
-		lockPool, storePool, err := postgres.NewPools(ctx, raw)
+		pool, err := pgxpool.New(ctx, raw)
 		if err != nil {
 			return nil, fmt.Errorf("CHARGEDESK_STORE: %w", err)
 		}
-		dupes := postgres.NewDuplicateStore(storePool)
-		if err := dupes.CreateSchema(cctx); err != nil {
-			lockPool.Close()
-			storePool.Close()
+		if err := postgres.CreateSchema(cctx, pool); err != nil {
+			pool.Close()
 			return nil, fmt.Errorf("CHARGEDESK_STORE: %w", err)
 		}
 		cleanup, stop := context.WithCancel(context.Background())
-		go dupes.RunCleanup(cleanup, time.Minute)
-		return &store{name: "postgres", close: func() { stop(); lockPool.Close(); storePool.Close() }, cfg: func(c *chargedesk.Config) {
-			c.Locker, c.DuplicateStore = postgres.NewLocker(lockPool), dupes
+		go postgres.RunCleanup(cleanup, pool, time.Minute)
+		return &store{name: "postgres", close: func() { stop(); pool.Close() }, cfg: func(c *chargedesk.Config) {
+			c.Locker, c.DuplicateStore = postgres.NewLocker(pool), postgres.NewDuplicateStore(pool)
 		}}, nil
 	case "redis", "rediss":
 		opts, err := redis.ParseURL(raw)

@@ -1,8 +1,11 @@
 // Command instance is a receiver for the multi-process tests of the shared
 // backends: one instance of several behind a load balancer, each with the
 // locks and duplicate guard on CHARGEDESK_STORE, all refunding through one
-// payment platform at PLATFORM_URL that has no locking of its own. It
-// listens on ADDR and prints "ready <url>" on stdout.
+// payment platform at PLATFORM_URL that has no locking of its own. Its
+// Gateway honours its context, as a real one does. It listens on ADDR and
+// prints "ready <url>" on stdout; TIMEOUT, SETTLE_TIME, STORE_TIMEOUT and
+// RENEW_EVERY (Go durations) shorten the deadline, the settle time, the
+// store calls' deadline and the lease renewals for the tests.
 package main
 
 import (
@@ -16,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -53,6 +57,16 @@ func (p platform) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*c
 	return &chargedesk.Response{Charge: chargedesk.ChargeRefunded(req.Charge.Amount, total)}, nil
 }
 
+// envDuration reads the Go duration in the environment variable name, or
+// def when it is unset.
+func envDuration(name string, def time.Duration) time.Duration {
+	d, err := time.ParseDuration(os.Getenv(name))
+	if err != nil {
+		return def
+	}
+	return d
+}
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "instance:", err)
@@ -65,24 +79,27 @@ func run() error {
 	cfg := chargedesk.Config{
 		BasePath: "/chargedesk",
 		Headers:  []chargedesk.Header{{Name: "Authorization", Values: []string{"Bearer " + os.Getenv("CHARGEDESK_SECRET")}}},
-		Timeout:  10 * time.Second,
+		Timeout:  envDuration("TIMEOUT", 10*time.Second),
+		// Short, so that the fault tests see holds end.
+		SettleTime:   envDuration("SETTLE_TIME", chargedesk.DefaultSettleTime),
+		StoreTimeout: envDuration("STORE_TIMEOUT", chargedesk.DefaultStoreTimeout),
 	}
+	renewEvery := envDuration("RENEW_EVERY", 2*time.Second)
 	log := zerolog.New(os.Stderr)
 	cfg.Logger = &log
 	store := os.Getenv("CHARGEDESK_STORE")
 	switch {
 	case strings.HasPrefix(store, "postgres"):
-		lockPool, storePool, err := postgres.NewPools(ctx, store)
+		pool, err := pgxpool.New(ctx, store)
 		if err != nil {
 			return err
 		}
-		dupes := postgres.NewDuplicateStore(storePool)
-		if err := dupes.CreateSchema(ctx); err != nil {
+		if err := postgres.CreateSchema(ctx, pool); err != nil {
 			return err
 		}
-		locker := postgres.NewLocker(lockPool)
-		locker.CheckEvery = 200 * time.Millisecond
-		cfg.Locker, cfg.DuplicateStore = locker, dupes
+		locker := postgres.NewLocker(pool)
+		locker.RenewEvery = renewEvery
+		cfg.Locker, cfg.DuplicateStore = locker, postgres.NewDuplicateStore(pool)
 	case strings.HasPrefix(store, "redis"):
 		opts, err := redis.ParseURL(store)
 		if err != nil {
@@ -90,9 +107,7 @@ func run() error {
 		}
 		client := redis.NewClient(opts)
 		locker := redisstore.NewLocker(client)
-		if d, err := time.ParseDuration(os.Getenv("REDIS_LEASE")); err == nil {
-			locker.Lease = d
-		}
+		locker.RenewEvery = renewEvery
 		cfg.Locker, cfg.DuplicateStore = locker, redisstore.NewDuplicateStore(client)
 	default:
 		return fmt.Errorf("CHARGEDESK_STORE must be a postgres:// or redis:// URL")
