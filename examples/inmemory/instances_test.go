@@ -384,8 +384,9 @@ func TestInstances(t *testing.T) {
 					assert.Equal(t, 1, n)
 					truthOrUnknown(t, a1, true)
 					truthOrUnknown(t, a2, false)
-					assert.Contains(t, holder.stderr.String(), "reconcile",
-						"the holder's log names what must be reconciled")
+					// The log line follows the answer: wait for it.
+					assert.Eventually(t, func() bool { return strings.Contains(holder.stderr.String(), "reconcile") },
+						5*time.Second, 10*time.Millisecond, "the holder's log names what must be reconciled")
 					platform.neverMoreThanTheCharge(t, id)
 				})
 			}
