@@ -185,7 +185,11 @@ func (m RefundMode) valid() bool {
 // merge). Look the platform's charge up by Charge.TransactionID, the
 // platform's own id; Charge.ChargeID is ChargeDesk's.
 //
-// Embed [UnimplementedGateway] to implement only some methods.
+// Every implementation embeds [UnimplementedGateway] (the interface has an
+// unexported method only it provides), as gRPC's generated servers do: when
+// ChargeDesk adds an action, this interface gains a method, and a Gateway
+// that does not implement it yet still builds and answers that action with
+// ErrNotSupported.
 type Gateway interface {
 	Refund(ctx context.Context, req *RefundRequest) (*Response, error)
 	Capture(ctx context.Context, req *CaptureRequest) (*Response, error)
@@ -196,13 +200,17 @@ type Gateway interface {
 	// RequestPayment answers the URL of a page where the customer pays;
 	// ChargeDesk requires it.
 	RequestPayment(ctx context.Context, req *PaymentRequest) (*PaymentResponse, error)
+
+	mustEmbedUnimplementedGateway()
 }
 
 // UnimplementedGateway answers every action with [ErrNotSupported], which
 // the handler turns into a 501 telling the agent the action is not
-// available. Embed it in a Gateway and implement only the actions enabled in
-// ChargeDesk.
+// available. Every Gateway embeds it (by value) and implements the actions
+// enabled in ChargeDesk.
 type UnimplementedGateway struct{}
+
+func (UnimplementedGateway) mustEmbedUnimplementedGateway() {}
 
 // Refund answers ErrNotSupported.
 func (UnimplementedGateway) Refund(context.Context, *RefundRequest) (*Response, error) {

@@ -38,8 +38,8 @@ func TestActionTableIsComplete(t *testing.T) {
 			env, err := decodeEnvelope(payloadFixture(t, action))
 			require.NoError(t, err)
 			raw := Raw{Body: []byte("{}")}
-			req.fill(env, raw)
-			assert.Equal(t, raw, reflect.ValueOf(req).Elem().FieldByName("Raw").Interface(), "fill sets Raw")
+			req = requestFor(env, action, raw)
+			assert.Equal(t, raw, reflect.ValueOf(req).Elem().FieldByName("Raw").Interface(), "received sets Raw")
 
 			// Its objects are locked; the subject is among them.
 			charge, sub := req.objects()

@@ -2,9 +2,12 @@ package chargedesk
 
 import (
 	"bytes"
+	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"strconv"
 
 	"github.com/chargedesk/chargedesk-go/internal/wire"
@@ -12,33 +15,112 @@ import (
 )
 
 // Amount is an exact decimal amount of money, such as a charge's amount or a
-// refund_amount. It embeds a [decimal.Decimal] from github.com/govalues/decimal
-// for comparison and formatting (Cmp, IsZero, Sign, String, ...).
+// refund_amount. Its decimal (github.com/govalues/decimal) is its own:
+// only operations that are right for money are offered, and none rounds
+// without saying so. Compare with [Amount.Cmp] and [Amount.Equal] (by
+// value: 12.3 equals 12.30), add and subtract like amounts exactly with
+// [Amount.Add] and [Amount.Sub], divide with the rounding rule you name with
+// [Amount.Prorate], go to and from a platform's integer minor units with
+// [Amount.MinorUnits] and [AmountFromMinorUnits], and write one at its
+// currency's scale with [Amount.Format]. [Amount.Decimal] hands the decimal
+// out for the rare need beyond these.
 //
 // Amounts are bounded: their magnitude is below [MaxAmount], far above any
 // real charge and low enough that sums and differences of two amounts stay
 // exact in the decimal's 19 digits. ParseAmount and decoding refuse a larger
-// one. Do money arithmetic with Amount's own methods, which never round:
-// [Amount.Add] and [Amount.Sub] are exact or fail, [Amount.Prorate] divides
-// with the rounding rule you name, and [AmountFromMinorUnits] is the inverse
-// of [Amount.MinorUnits]. The embedded Decimal's Mul and Quo round once a
-// result needs more than 19 digits (10.00/3 is 3.333333333333333333): do
-// not use them on money.
+// one.
 //
 // The zero value is 0. Amount decodes from a JSON number ("12.34") or a
 // numeric string ("12.34", as ChargeDesk sends charge amounts); null and ""
 // decode as 0; a number of 16 or 17 significant digits and more than 4
-// decimal places is read as the PHP float it is (see phpFloatText). Anything else, an amount at or above
-// MaxAmount, or one that needs more than 19 digits, is refused with an error
-// that names the problem, never the value. It encodes as a JSON number with
-// the scale it has ("34.00" stays 34.00); an answer's amounts are written at
-// their currency's scale.
+// decimal places is read as the PHP float it is (see phpFloatText). Anything
+// else, an amount at or above MaxAmount, or one that needs more than 19
+// digits, is refused with an error that names the problem, never the value.
+// It encodes as a JSON number with the scale it has ("34.00" stays 34.00);
+// an answer's amounts are written at their currency's scale. As a database
+// value it is its decimal text (sql.Scanner and driver.Valuer), never a
+// float.
 type Amount struct {
-	decimal.Decimal
+	d decimal.Decimal
 }
 
-// NewAmount returns d as an Amount.
-func NewAmount(d decimal.Decimal) Amount { return Amount{d} }
+// AmountFromDecimal returns d as an Amount, or an error when its magnitude
+// is not below MaxAmount.
+func AmountFromDecimal(d decimal.Decimal) (Amount, error) {
+	return bounded(d, nil, "amount")
+}
+
+// Decimal returns the amount's decimal, for a computation the Amount
+// methods do not offer. Its Mul and Quo round once a result needs more
+// than 19 digits: do not use them on money without deciding how.
+func (a Amount) Decimal() decimal.Decimal { return a.d }
+
+// String writes the amount with the scale it has ("34.00", "5").
+func (a Amount) String() string { return a.d.String() }
+
+// Cmp compares a and b by value: -1, 0 or +1.
+func (a Amount) Cmp(b Amount) int { return a.d.Cmp(b.d) }
+
+// Equal reports whether a and b are the same value (12.3 and 12.30 are).
+func (a Amount) Equal(b Amount) bool { return a.d.Cmp(b.d) == 0 }
+
+// Sign returns -1, 0 or +1 as the amount is negative, zero or positive.
+func (a Amount) Sign() int { return a.d.Sign() }
+
+// IsZero reports whether the amount is 0.
+func (a Amount) IsZero() bool { return a.d.IsZero() }
+
+// Format writes the amount with exactly its currency's decimal places
+// when it has no more significant ones (34 and 34.000 USD as "34.00", 5.00
+// JPY as "5"), as ChargeDesk writes amounts; an amount finer than its
+// currency, or in an unknown currency, as it is.
+func (a Amount) Format(currency string) string { return a.atScale(currency).String() }
+
+// canonical is the amount without trailing zeros: the same text for every
+// spelling of one value, for identities.
+func (a Amount) canonical() string { return a.d.Trim(0).String() }
+
+// MarshalText implements [encoding.TextMarshaler]: the decimal's text, as a
+// form parameter carries it ("34.00").
+func (a Amount) MarshalText() ([]byte, error) { return a.d.AppendText(nil) }
+
+// UnmarshalText implements [encoding.TextUnmarshaler] with ParseAmount's
+// rules: exact, bounded, never rounded.
+func (a *Amount) UnmarshalText(text []byte) error { return a.scanText(string(text)) }
+
+// Scan implements [sql.Scanner]: a decimal's text, from a numeric or text
+// column, or an integer; never a float, which could not hold it exactly.
+func (a *Amount) Scan(src any) error {
+	switch v := src.(type) {
+	case string:
+		return a.scanText(v)
+	case []byte:
+		return a.scanText(string(v))
+	case int64:
+		d, err := decimal.New(v, 0)
+		if err == nil {
+			*a, err = AmountFromDecimal(d)
+		}
+		return err
+	case nil:
+		*a = Amount{}
+		return nil
+	}
+	return fmt.Errorf("chargedesk: an Amount is scanned from a decimal's text, not a %T", src)
+}
+
+func (a *Amount) scanText(s string) error {
+	v, err := ParseAmount(s)
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}
+
+// Value implements [driver.Valuer]: the decimal's text, which a numeric
+// column stores exactly.
+func (a Amount) Value() (driver.Value, error) { return a.d.String(), nil }
 
 // ParseAmount parses s ("12.34", "-5", "1.5e2") exactly. It refuses, rather
 // than rounds, a value with more digits than the decimal type holds (19),
@@ -48,7 +130,7 @@ func ParseAmount(s string) (Amount, error) {
 	if err != nil {
 		return Amount{}, err
 	}
-	a := Amount{d}
+	a := Amount{d: d}
 	if !a.inBounds() {
 		return Amount{}, &wire.DecimalError{Text: s, Reason: "is not below the largest amount accepted, " + maxAmountText}
 	}
@@ -65,18 +147,18 @@ const maxAmountText = "100000000000000"
 
 var maxAmount = decimal.MustNew(MaxAmount, 0)
 
-func (a Amount) inBounds() bool { return a.Abs().Cmp(maxAmount) < 0 }
+func (a Amount) inBounds() bool { return a.d.Abs().Cmp(maxAmount) < 0 }
 
 // Add returns a + b, exactly, or an error when the sum reaches MaxAmount.
 func (a Amount) Add(b Amount) (Amount, error) {
-	d, err := a.Decimal.Add(b.Decimal)
+	d, err := a.d.Add(b.d)
 	return bounded(d, err, "sum")
 }
 
 // Sub returns a - b, exactly, or an error when the difference reaches
 // MaxAmount.
 func (a Amount) Sub(b Amount) (Amount, error) {
-	d, err := a.Decimal.Sub(b.Decimal)
+	d, err := a.d.Sub(b.d)
 	return bounded(d, err, "difference")
 }
 
@@ -84,7 +166,7 @@ func bounded(d decimal.Decimal, err error, what string) (Amount, error) {
 	if err != nil {
 		return Amount{}, fmt.Errorf("chargedesk: the %s of two amounts cannot be computed exactly: %w", what, err)
 	}
-	if a := (Amount{d}); a.inBounds() {
+	if a := (Amount{d: d}); a.inBounds() {
 		return a, nil
 	}
 	return Amount{}, fmt.Errorf("chargedesk: the %s of two amounts is not below MaxAmount", what)
@@ -158,10 +240,10 @@ func (a Amount) Prorate(num, den int64, currency string, rounding Rounding) (Amo
 // significant ones than that; otherwise a unchanged.
 func (a Amount) atScale(currency string) Amount {
 	scale, ok := currencyScale(currency)
-	if !ok || a.Decimal.Trim(0).Scale() > int(scale) {
+	if !ok || a.d.Trim(0).Scale() > int(scale) {
 		return a
 	}
-	return Amount{a.Decimal.Trim(int(scale)).Pad(int(scale))}
+	return Amount{d: a.d.Trim(int(scale)).Pad(int(scale))}
 }
 
 // MustParseAmount is like [ParseAmount] but panics on bad input. It is meant
@@ -185,27 +267,33 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 	case b[0] == '"':
 		s, err := strconv.Unquote(string(b))
 		if err != nil {
-			return typeError(b, "an amount", a)
+			return amountError("is not an amount")
 		}
-		return a.set(b, s)
+		return a.set(s)
 	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		return a.set(b, phpFloatText(string(b)))
+		return a.set(phpFloatText(string(b)))
 	default:
-		return typeError(b, "an amount", a)
+		return amountError("is not an amount")
 	}
 }
 
-func (a *Amount) set(raw []byte, s string) error {
+func (a *Amount) set(s string) error {
 	v, err := ParseAmount(s)
 	if err != nil {
 		reason := "is not a decimal amount"
 		if de, ok := err.(*wire.DecimalError); ok {
 			reason = de.Reason
 		}
-		return typeErrorMsg(raw, reason, a) // the reason alone: never the value sent
+		return amountError(reason) // the reason alone: never the value sent
 	}
 	*a = v
 	return nil
+}
+
+// amountError is Amount's refusal of a JSON value, as encoding/json words
+// one: the reason, never the value.
+func amountError(reason string) error {
+	return &json.UnmarshalTypeError{Value: reason, Type: reflect.TypeFor[Amount]()}
 }
 
 // phpFloatText reads a JSON number of 16 or 17 significant digits and more
@@ -252,10 +340,10 @@ const maxCurrencyScale = 4
 // or 17 significant digits, more than 4 decimal places), as a JSON string,
 // so that it reads back exactly.
 func (a Amount) MarshalJSON() ([]byte, error) {
-	if text := a.Decimal.String(); phpFloatText(text) != text {
+	if text := a.d.String(); phpFloatText(text) != text {
 		return strconv.AppendQuote(nil, text), nil
 	}
-	return a.Decimal.AppendText(make([]byte, 0, 24))
+	return a.d.AppendText(make([]byte, 0, 24))
 }
 
 // MinorUnits returns the amount in the currency's smallest unit (cents for
@@ -271,7 +359,7 @@ func (a Amount) MinorUnits(currency string) (int64, error) {
 	if err := checkScale(a, scale, currency); err != nil {
 		return 0, err
 	}
-	whole, frac, ok := a.Decimal.Int64(int(scale))
+	whole, frac, ok := a.d.Int64(int(scale))
 	if !ok {
 		return 0, fmt.Errorf("amount %s %s is too large", a, currency)
 	}
@@ -292,7 +380,7 @@ func (a Amount) MinorUnits(currency string) (int64, error) {
 // checkScale refuses an amount with more significant fraction digits than
 // scale: 12.340 is fine for USD, 12.345 is not.
 func checkScale(a Amount, scale int32, currency string) error {
-	if a.Decimal.Trim(0).Scale() > int(scale) {
+	if a.d.Trim(0).Scale() > int(scale) {
 		return fmt.Errorf("%s has more decimal places than %s allows (%d)", a, currency, scale)
 	}
 	return nil

@@ -104,7 +104,8 @@ func TestAmountsAboveTheBoundAreRefused(t *testing.T) {
 
 // Amounts in answers are written at the currency's scale.
 func TestAnswerAmountsAtTheCurrencyScale(t *testing.T) {
-	long := chargedesk.NewAmount(decimal.MustParse("12.34000000000000000"))
+	long, err := chargedesk.AmountFromDecimal(decimal.MustParse("12.34000000000000000"))
+	require.NoError(t, err)
 	for _, c := range []struct {
 		currency string
 		amount   chargedesk.Amount
@@ -160,7 +161,7 @@ func TestPHPFloatsDecodeToTheirAmount(t *testing.T) {
 			}
 			var got chargedesk.Amount
 			require.NoError(t, json.Unmarshal([]byte(text), &got), "%s", text)
-			require.Zero(t, got.Cmp(want.Decimal), "%s read as %s, not %s", text, got, want)
+			require.Zero(t, got.Cmp(want), "%s read as %s, not %s", text, got, want)
 			_, err = got.MinorUnits(c.currency)
 			require.NoError(t, err, "%s %s", text, c.currency)
 		}

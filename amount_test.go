@@ -37,7 +37,7 @@ func TestParseAmountAccepts(t *testing.T) {
 			a, err := ParseAmount(tt.in)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, a.String())
-			assert.Equal(t, tt.wantScale, a.Scale())
+			assert.Equal(t, tt.wantScale, a.Decimal().Scale())
 		})
 	}
 }
@@ -101,7 +101,7 @@ func TestParseAmountNeverRounds(t *testing.T) {
 		require.NoError(t, err, in)
 		exact, err := decimal.Parse(in)
 		require.NoError(t, err)
-		assert.Equal(t, 0, a.Cmp(exact), in)
+		assert.Equal(t, 0, a.Decimal().Cmp(exact), in)
 		assert.Equal(t, in, a.String(), in)
 	}
 }
@@ -231,8 +231,9 @@ func TestMinorUnitsRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// NewAmount takes any decimal, past MaxAmount too.
-			got, err := NewAmount(decimal.MustParse(tt.amount)).MinorUnits(tt.currency)
+			// An Amount past MaxAmount cannot be made; its minor units are
+			// refused all the same.
+			got, err := Amount{d: decimal.MustParse(tt.amount)}.MinorUnits(tt.currency)
 			require.Error(t, err)
 			assert.Zero(t, got)
 			assert.Contains(t, err.Error(), tt.want)
@@ -244,7 +245,7 @@ func TestAmountArithmeticIsExact(t *testing.T) {
 	// 0.1 + 0.2 is exactly 0.3: no float64 anywhere.
 	sum, err := MustParseAmount("0.1").Add(MustParseAmount("0.2"))
 	require.NoError(t, err)
-	assert.Equal(t, 0, sum.Cmp(MustParseAmount("0.3").Decimal))
+	assert.Equal(t, 0, sum.Cmp(MustParseAmount("0.3")))
 
 	remaining, err := MustParseAmount("34.00").Sub(MustParseAmount("21.66"))
 	require.NoError(t, err)

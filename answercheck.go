@@ -119,7 +119,7 @@ func (c *ChargeUpdate) problem(currency string) error {
 	if err := checkAnswerAmount("charge.amount_refunded", c.AmountRefunded, currency); err != nil {
 		return err
 	}
-	if c.Amount != nil && c.AmountRefunded != nil && c.AmountRefunded.Cmp(c.Amount.Decimal) > 0 {
+	if c.Amount != nil && c.AmountRefunded != nil && c.AmountRefunded.Cmp(*c.Amount) > 0 {
 		return fmt.Errorf("%w: charge.amount_refunded %s is more than the answer's charge.amount %s",
 			ErrBadAnswer, c.AmountRefunded, c.Amount)
 	}
@@ -197,7 +197,7 @@ func checkAnswerAmount(field string, a *Amount, currency string) error {
 	if a == nil {
 		return nil
 	}
-	if a.IsNeg() {
+	if a.Sign() < 0 {
 		return fmt.Errorf("%w: %s %s is negative", ErrBadAnswer, field, a)
 	}
 	if scale, ok := currencyScale(currency); ok {

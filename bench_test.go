@@ -34,7 +34,7 @@ const benchSecret = "Bearer 7f3c9a1e5b2d4c6a8e0f1b3d5a7c9e2f"
 const benchIDDigits = 9
 
 // benchGateway does nothing and answers success.
-type benchGateway struct{}
+type benchGateway struct{ UnimplementedGateway }
 
 var benchPayment = &PaymentResponse{RedirectURL: "https://pay.example.com/p/1"}
 

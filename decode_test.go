@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
 // mustDecode decodes body as the handler does and fails the test on error.
@@ -28,10 +30,10 @@ func TestTolerantScalars(t *testing.T) {
 		check func(t *testing.T, env *envelope)
 	}{
 		{"refund_amount as string", `{"refund_amount":"12.34"}`, func(t *testing.T, env *envelope) {
-			assert.Equal(t, MustParseAmount("12.34"), env.RefundAmount.Amount)
+			assert.Equal(t, MustParseAmount("12.34"), env.RefundAmount)
 		}},
 		{"refund_amount as number", `{"refund_amount":12.34}`, func(t *testing.T, env *envelope) {
-			assert.Equal(t, MustParseAmount("12.34"), env.RefundAmount.Amount)
+			assert.Equal(t, MustParseAmount("12.34"), env.RefundAmount)
 		}},
 		{"refund_amount as whole number", `{"refund_amount":12}`, func(t *testing.T, env *envelope) {
 			assert.Equal(t, "12", env.RefundAmount.String())
@@ -46,7 +48,7 @@ func TestTolerantScalars(t *testing.T) {
 			assert.Equal(t, "34.00", env.Charge.Amount.String())
 		}},
 		{"amount with exponent", `{"charge":{"amount":3.4e1}}`, func(t *testing.T, env *envelope) {
-			assert.Equal(t, 0, env.Charge.Amount.Cmp(MustParseAmount("34").Decimal))
+			assert.Equal(t, 0, env.Charge.Amount.Cmp(MustParseAmount("34")))
 		}},
 		{"charge_id as number", `{"charge":{"charge_id":12345}}`, func(t *testing.T, env *envelope) {
 			assert.Equal(t, "12345", env.Charge.ChargeID)
@@ -296,12 +298,12 @@ func TestNestingLimit(t *testing.T) {
 		// The top-level object is level 1; the rest nest inside an unknown field.
 		return strings.Repeat(`{"a":`, depth-1) + `{}` + strings.Repeat(`}`, depth-1)
 	}
-	mustDecode(t, nested(maxDepth))
-	_, err := decodeEnvelope([]byte(nested(maxDepth + 1)))
+	mustDecode(t, nested(wire.MaxDepth))
+	_, err := decodeEnvelope([]byte(nested(wire.MaxDepth + 1)))
 	require.ErrorIs(t, err, errBadJSON)
 	assert.Contains(t, err.Error(), "nests deeper than 32")
 
-	arrays := `{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`
+	arrays := `{"a":` + strings.Repeat("[", wire.MaxDepth) + strings.Repeat("]", wire.MaxDepth) + `}`
 	_, err = decodeEnvelope([]byte(arrays))
 	require.ErrorIs(t, err, errBadJSON, "arrays count towards the depth")
 }

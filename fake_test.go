@@ -28,6 +28,7 @@ type Call struct {
 // that of a payment request, and an action in Unsupported is answered
 // ErrNotSupported.
 type FakeGateway struct {
+	UnimplementedGateway
 	OnRefund    func(context.Context, *RefundRequest) (*Response, error)
 	OnCancel    func(context.Context, *CancelRequest) (*Response, error)
 	Answer      func(ctx context.Context, action Action, req any) (*Response, error)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
 const formContentType = "application/x-www-form-urlencoded; charset=utf-8"
@@ -18,9 +20,9 @@ func TestFormRefundMatchesJSON(t *testing.T) {
 	jsonBody := `{"refund_amount":"12.34","action_reason":"x","charge":{"amount":"34.00","currency":"USD","charge_id":"ch_1",` +
 		`"metadata":{"k":"v"},"methods_supported":["edit","email"]}}`
 
-	fromForm, _, err := decodeBody(formContentType, []byte(form), false)
+	fromForm, _, err := decodeEnv(formContentType, []byte(form), false)
 	require.NoError(t, err)
-	fromJSON, _, err := decodeBody("application/json", []byte(jsonBody), false)
+	fromJSON, _, err := decodeEnv("application/json", []byte(jsonBody), false)
 	require.NoError(t, err)
 	assert.Equal(t, fromJSON, fromForm)
 
@@ -45,7 +47,7 @@ func TestFormContentTypes(t *testing.T) {
 		"Application/X-WWW-Form-URLEncoded; charset=UTF-8",
 	} {
 		t.Run(ct, func(t *testing.T) {
-			env, _, err := decodeBody(ct, form, false)
+			env, _, err := decodeEnv(ct, form, false)
 			require.NoError(t, err)
 			assert.Equal(t, "1.00", env.RefundAmount.String())
 			require.NotNil(t, env.Charge)
@@ -53,16 +55,16 @@ func TestFormContentTypes(t *testing.T) {
 		})
 	}
 	t.Run("JSON without a content type", func(t *testing.T) {
-		env, _, err := decodeBody("", []byte(`{"refund_amount":"1.00"}`), false)
+		env, _, err := decodeEnv("", []byte(`{"refund_amount":"1.00"}`), false)
 		require.NoError(t, err)
 		assert.Equal(t, "1.00", env.RefundAmount.String())
 	})
 	t.Run("JSON sent as text/plain", func(t *testing.T) {
-		_, _, err := decodeBody("text/plain", []byte(`{"refund_amount":"1.00"}`), false)
+		_, _, err := decodeEnv("text/plain", []byte(`{"refund_amount":"1.00"}`), false)
 		require.NoError(t, err)
 	})
 	t.Run("a form without the form content type is not JSON", func(t *testing.T) {
-		_, _, err := decodeBody("", form, false)
+		_, _, err := decodeEnv("", form, false)
 		assert.ErrorIs(t, err, errNotObject)
 	})
 }
@@ -70,7 +72,7 @@ func TestFormContentTypes(t *testing.T) {
 func TestFormPlans(t *testing.T) {
 	form := "plans[0][product_id]=p&plans[0][quantity]=2&plans[1][product_id]=q&plans[1][quantity]=3" +
 		"&subscription[subscription_id]=sub_1&subscription[interval_count]=1&subscription[has_items]=0"
-	env, _, err := decodeBody(formContentType, []byte(form), false)
+	env, _, err := decodeEnv(formContentType, []byte(form), false)
 	require.NoError(t, err)
 	r, ok := requestFor(env, ActionEditPlans, Raw{}).(*EditPlansRequest)
 	require.True(t, ok)
@@ -89,7 +91,7 @@ func TestFormTwelvePlansKeepNumericOrder(t *testing.T) {
 	for _, i := range order {
 		pairs = append(pairs, fmt.Sprintf("plans[%d][product_id]=p%d&plans[%d][quantity]=%d", i, i, i, i+1))
 	}
-	env, _, err := decodeBody(formContentType, []byte(strings.Join(pairs, "&")), false)
+	env, _, err := decodeEnv(formContentType, []byte(strings.Join(pairs, "&")), false)
 	require.NoError(t, err)
 	require.Len(t, env.Plans, 12)
 	for i, p := range env.Plans {
@@ -110,7 +112,7 @@ func TestFormEncoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env, _, err := decodeBody(formContentType, []byte(tt.form), false)
+			env, _, err := decodeEnv(formContentType, []byte(tt.form), false)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, string(env.ActionReason))
 		})
@@ -122,13 +124,13 @@ func TestFormEncoding(t *testing.T) {
 		values.Set("charge[charge_id]", "ch/1?")
 		values.Set("charge[amount]", "34.00")
 		values.Set("charge[currency]", "USD")
-		env, _, err := decodeBody(formContentType, []byte(values.Encode()), false)
+		env, _, err := decodeEnv(formContentType, []byte(values.Encode()), false)
 		require.NoError(t, err)
 		assert.Equal(t, "a=b&c [d]", string(env.ActionReason))
 		assert.Equal(t, "ch/1?", env.Charge.ChargeID)
 	})
 	t.Run("encoded brackets are brackets", func(t *testing.T) {
-		env, _, err := decodeBody(formContentType, []byte("charge%5Bcharge_id%5D=ch_1"), false)
+		env, _, err := decodeEnv(formContentType, []byte("charge%5Bcharge_id%5D=ch_1"), false)
 		require.NoError(t, err)
 		require.NotNil(t, env.Charge)
 		assert.Equal(t, "ch_1", env.Charge.ChargeID)
@@ -136,11 +138,11 @@ func TestFormEncoding(t *testing.T) {
 }
 
 func TestFormListsWithIndexes(t *testing.T) {
-	env, _, err := decodeBody(formContentType, []byte("charge[methods_supported][0]=edit&charge[methods_supported][1]=email"), false)
+	env, _, err := decodeEnv(formContentType, []byte("charge[methods_supported][0]=edit&charge[methods_supported][1]=email"), false)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"edit", "email"}, env.Charge.MethodsSupported)
 
-	env, _, err = decodeBody(formContentType, []byte("subscription[metadata][0]=a&subscription[metadata][x]=b"), false)
+	env, _, err = decodeEnv(formContentType, []byte("subscription[metadata][0]=a&subscription[metadata][x]=b"), false)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"0": "a", "x": "b"}, env.Subscription.Metadata)
 }
@@ -173,14 +175,14 @@ func TestFormRefused(t *testing.T) {
 		{"bad percent-encoding in a key", "action%zzreason=x", errBadJSON, "URL-encoded"},
 		{"invalid UTF-8 in a value", "action_reason=caf%E9", errBadJSON, "UTF-8"},
 		{"invalid UTF-8 in a key", "charge[%FF]=1", errBadJSON, "UTF-8"},
-		{"too deep", "a" + strings.Repeat("[b]", maxDepth+1) + "=1", errBadJSON, "deeper"},
+		{"too deep", "a" + strings.Repeat("[b]", wire.MaxDepth+1) + "=1", errBadJSON, "deeper"},
 		{"amount that is not a number", "refund_amount=twelve", errBadJSON, "refund_amount"},
 		{"boolean that is not one", "charge[is_paid]=maybe", errBadJSON, "charge.is_paid"},
 		{"charge given as text", "charge=ch_1", errBadJSON, "charge"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env, _, err := decodeBody(formContentType, []byte(tt.form), false)
+			env, _, err := decodeEnv(formContentType, []byte(tt.form), false)
 			require.Error(t, err)
 			assert.Nil(t, env)
 			assert.ErrorIs(t, err, tt.wantErr)

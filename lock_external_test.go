@@ -42,7 +42,7 @@ func (g *ledger) refund(ctx context.Context, req *chargedesk.RefundRequest) (*ch
 	if err != nil {
 		return nil, err
 	}
-	if req.RefundAmount.Cmp(remaining.Decimal) > 0 {
+	if req.RefundAmount.Cmp(remaining) > 0 {
 		return nil, &chargedesk.AgentError{Message: msgTooMuch}
 	}
 	total, err := refunded.Add(req.RefundAmount)

@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
 // payloadFixture returns chargedesktest/payloads/<action>.json, the example
@@ -30,7 +34,7 @@ func assertExampleCharge(t *testing.T, c *Charge, chargeID string) {
 	require.NotNil(t, c)
 	assert.Equal(t, chargeID, c.ChargeID)
 	assert.Equal(t, MustParseAmount("34.00"), c.Amount)
-	assert.Equal(t, 2, c.Amount.Scale(), "34.00 keeps its scale")
+	assert.Equal(t, 2, c.Amount.Decimal().Scale(), "34.00 keeps its scale")
 	assert.Equal(t, "34.00", c.Amount.String())
 	assert.Equal(t, "0.00", c.AmountRefunded.String())
 	assert.Equal(t, "0.00", c.AddedTax.String())
@@ -88,7 +92,7 @@ func assertExampleSubscription(t *testing.T, s *Subscription, subscriptionID str
 	assert.Equal(t, subscriptionID, s.SubscriptionID)
 	assert.Equal(t, "", s.GatewayID)
 	assert.Equal(t, "34.00", s.Amount.String())
-	assert.Equal(t, 2, s.Amount.Scale())
+	assert.Equal(t, 2, s.Amount.Decimal().Scale())
 	assert.Equal(t, MustParseAmount("10"), s.SetupAmount, "setup_amount is the JSON number 10")
 	assert.Equal(t, "USD", s.Currency)
 	assert.Equal(t, SubscriptionStatus("active"), s.Status)
@@ -366,14 +370,100 @@ func TestRequestsWithoutObjects(t *testing.T) {
 	}
 }
 
-// requestFor builds action's request from a decoded envelope, as the
-// handler does.
-func requestFor(env *envelope, action Action, raw Raw) request {
-	req := definition(action).newRequest()
-	req.fill(env, raw)
-	return req
+// envelope is every top-level field any webhook carries: the decoder's
+// tests decode a body into it.
+type envelope struct {
+	RefundAmount Amount        `json:"refund_amount"`
+	ActionReason string        `json:"action_reason"`
+	Action       CancelAction  `json:"action"`
+	Refund       RefundMode    `json:"refund"`
+	Plans        []Plan        `json:"plans"`
+	Charge       *Charge       `json:"charge"`
+	Subscription *Subscription `json:"subscription"`
 }
 
 // decodeEnvelope checks body's structure and decodes it, in one pass, as
 // the handler does.
-func decodeEnvelope(body []byte) (*envelope, error) { return decodeEnvelopeCollect(body, nil) }
+func decodeEnvelope(body []byte) (*envelope, error) {
+	env := new(envelope)
+	if err := wire.Decode(body, env); err != nil {
+		return nil, decodeError(err)
+	}
+	return env, nil
+}
+
+// decodeEnv decodes body into an envelope as the handler decodes a
+// request, with its Content-Type and placeholders' fields.
+func decodeEnv(contentType string, body []byte, fields bool) (*envelope, payloadFields, error) {
+	env := new(envelope)
+	pf, err := decodeBody(contentType, body, env, fields)
+	if err != nil {
+		return nil, payloadFields{}, err
+	}
+	return env, pf, nil
+}
+
+// requestFor builds action's request from a decoded envelope, as decoding
+// the same body as the action does: each field from the envelope's field
+// of the same json name.
+func requestFor(env *envelope, action Action, raw Raw) request {
+	req := definition(action).newRequest()
+	rv, ev := reflect.ValueOf(req).Elem(), reflect.ValueOf(env).Elem()
+	for i := range rv.NumField() {
+		name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("json"), ",")
+		for j := range ev.NumField() {
+			if en, _, _ := strings.Cut(ev.Type().Field(j).Tag.Get("json"), ","); en == name && name != "" && name != "-" {
+				rv.Field(i).Set(ev.Field(j))
+			}
+		}
+	}
+	req.received(raw)
+	return req
+}
+
+// Every member of every documented example payload has a field that keeps
+// it: at the top level, in the charge, the subscription and each plan. A
+// field missing from a declaration (customer_phone dropped from Charge, say)
+// fails here, rather than go silently undecoded.
+func TestEveryDocumentedMemberIsKept(t *testing.T) {
+	names := func(v any) map[string]bool {
+		out := map[string]bool{}
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			if name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+				out[name] = true
+			}
+		}
+		return out
+	}
+	records := map[string]map[string]bool{
+		"charge": names(Charge{}), "subscription": names(Subscription{}), "plans": names(Plan{}),
+	}
+	for _, action := range Actions() {
+		t.Run(string(action), func(t *testing.T) {
+			var body map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(payloadFixture(t, action), &body))
+			top := names(reflect.ValueOf(definition(action).newRequest()).Elem().Interface())
+			for key, raw := range body {
+				assert.True(t, top[key], "%s's %q has no field", action, key)
+				fields, isRecord := records[key]
+				if !isRecord {
+					continue
+				}
+				var members []map[string]json.RawMessage
+				if key == "plans" {
+					require.NoError(t, json.Unmarshal(raw, &members))
+				} else {
+					var m map[string]json.RawMessage
+					require.NoError(t, json.Unmarshal(raw, &m))
+					members = append(members, m)
+				}
+				for _, m := range members {
+					for member := range m {
+						assert.True(t, fields[member], "%s's %s.%s has no field", action, key, member)
+					}
+				}
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/chargedesk/chargedesk-go/internal/safe"
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
 // This file is a webhook's way through the handler, top to bottom:
@@ -149,7 +150,7 @@ func (h *Handler) refuse(base string) (notFound, notAllowed http.HandlerFunc) {
 		// a Base Path that differs from the mount, or http.StripPrefix.
 		respond(w, requestLog(w), "", nil, &requestError{kind: refusedPath, message: msgNotFound,
 			err: fmt.Errorf("no action at the path %q: the Base Path is %q and the action paths are below it; mount the handler so that it sees the full request path (chi Mount or Route, or a ServeMux pattern, not http.StripPrefix)",
-				truncate([]byte(r.URL.Path), 200), base)})
+				wire.Truncate([]byte(r.URL.Path), 200), base)})
 	}
 	notAllowed = func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
@@ -175,15 +176,15 @@ func (h *Handler) process(ctx context.Context, def *actionDef, w http.ResponseWr
 	if err != nil {
 		return nil, err
 	}
-	env, payload, err := decodeBody(r.Header.Get("Content-Type"), body, h.hasFields)
+	req := def.newRequest()
+	payload, err := decodeBody(r.Header.Get("Content-Type"), body, req, h.hasFields)
 	if err != nil {
 		return nil, &requestError{kind: refusedMalformed, message: sentence(err), err: err}
 	}
 	if h.hasFields && !h.templatesMatch(def, r, payload) {
 		return nil, unauthorized("a templated header or the Base Path did not match the payload")
 	}
-	req := def.newRequest()
-	req.fill(env, Raw{Body: body, Header: r.Header})
+	req.received(Raw{Body: body, Header: r.Header})
 	annotate(log, req)
 	if err := validateRequest(req); err != nil {
 		return nil, err
@@ -365,15 +366,11 @@ func errorBody(message string) []byte {
 // log line is written.
 func writeAnswer(w http.ResponseWriter, status int, body []byte) {
 	body = append(body, '\n')
-	// The values share one array, each its own full slice: one allocation,
-	// and a middleware that appends to one cannot reach the others.
-	v := [...]string{"application/json", "no-store", "nosniff", strconv.Itoa(len(body))}
-	vals := v[:]
 	h := w.Header()
-	h["Content-Type"] = vals[0:1:1]
-	h["Cache-Control"] = vals[1:2:2]
-	h["X-Content-Type-Options"] = vals[2:3:3]
-	h["Content-Length"] = vals[3:4:4]
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 	_ = http.NewResponseController(w).Flush()

@@ -31,7 +31,7 @@ func TestHandlerServesEveryAction(t *testing.T) {
 	checks := map[chargedesk.Action]func(t *testing.T, req any){
 		chargedesk.ActionRefund: func(t *testing.T, req any) {
 			r := req.(*chargedesk.RefundRequest)
-			assert.Zero(t, r.RefundAmount.Cmp(amount("12.34").Decimal), "refund_amount %s", r.RefundAmount)
+			assert.Zero(t, r.RefundAmount.Cmp(amount("12.34")), "refund_amount %s", r.RefundAmount)
 			assert.Equal(t, "Customer received incorrect product", r.ActionReason)
 			require.NotNil(t, r.Charge)
 			assert.Equal(t, "example-Xs84hY5BSt5IttuRSIsQIA8r", r.Charge.ChargeID)
@@ -69,7 +69,7 @@ func TestHandlerServesEveryAction(t *testing.T) {
 			assert.Equal(t, chargedesk.SubscriptionStatusActive, r.Subscription.Status)
 			assert.Equal(t, 2, r.Subscription.Quantity)
 			assert.Equal(t, 14, r.Subscription.TrialPeriodDays)
-			assert.Zero(t, r.Subscription.SetupAmount.Cmp(amount("10").Decimal))
+			assert.Zero(t, r.Subscription.SetupAmount.Cmp(amount("10")))
 			assert.True(t, r.Subscription.CurrentPeriodEnd.Equal(at(1734811235)))
 			assert.True(t, r.Subscription.TrialStart.IsZero())
 			assert.False(t, r.Subscription.HasItems)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
 // template is a text with {field} placeholders.
@@ -108,18 +110,24 @@ func (t template) fill(fields payloadFields, escape func(string) string, keep bo
 }
 
 // knownFields lists the payload fields a placeholder may name: every scalar
-// field of any webhook's top level (the envelope's), charge and
-// subscription.
+// field of any action's request (the body's top level), of the charge and
+// of the subscription.
 func knownFields() map[string]bool {
 	known := map[string]bool{}
-	for _, t := range []reflect.Type{reflect.TypeFor[envelope](), reflect.TypeFor[Charge](), reflect.TypeFor[Subscription]()} {
+	types := []reflect.Type{reflect.TypeFor[Charge](), reflect.TypeFor[Subscription]()}
+	for _, def := range actionTable {
+		types = append(types, reflect.TypeOf(def.newRequest()).Elem())
+	}
+	for _, t := range types {
 		for i := range t.NumField() {
 			f := t.Field(i)
-			switch f.Type.Kind() {
-			case reflect.Slice, reflect.Map, reflect.Pointer:
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case !f.IsExported() || name == "" || name == "-":
+				continue
+			case f.Type.Kind() == reflect.Slice, f.Type.Kind() == reflect.Map, f.Type.Kind() == reflect.Pointer:
 				continue // a list or an object: not a scalar
 			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			known[name] = true
 		}
 	}
@@ -171,8 +179,7 @@ func (f payloadFields) lookup(name string) (string, bool) {
 		case string(raw) == "true":
 			return "1", true
 		case raw[0] == '"':
-			s, _ := unquote(raw)
-			return s, true
+			return wire.RawText(raw), true
 		case raw[0] == '{' || raw[0] == '[':
 			continue // not a scalar; look further
 		default:

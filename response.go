@@ -204,7 +204,7 @@ func ChargeRefunded(amount, totalRefunded Amount) *ChargeUpdate {
 	switch {
 	case totalRefunded.IsZero(): // first: a free charge with nothing refunded is paid
 		status = ChargeStatusPaid
-	case totalRefunded.Cmp(amount.Decimal) >= 0:
+	case totalRefunded.Cmp(amount) >= 0:
 		status = ChargeStatusRefunded
 	}
 	return &ChargeUpdate{Status: status, AmountRefunded: &totalRefunded}

@@ -87,7 +87,7 @@ func checkCharge(field string, c *Charge) error {
 			return err
 		}
 	}
-	if c.AmountRefunded.Cmp(c.Amount.Decimal) > 0 {
+	if c.AmountRefunded.Cmp(c.Amount) > 0 {
 		return invalid("%s.amount_refunded (%s) is more than %s.amount (%s).", field, c.AmountRefunded, field, c.Amount)
 	}
 	return nil
@@ -116,7 +116,7 @@ func checkSubscription(field string, s *Subscription) error {
 // checkPayloadAmount refuses a negative amount, or one with more decimal
 // places than the currency allows (scale < 0: currency unknown, not checked).
 func checkPayloadAmount(field string, a Amount, scale int32, currency string) error {
-	if a.IsNeg() {
+	if a.Sign() < 0 {
 		return invalid("%s must not be negative, not %s.", field, a)
 	}
 	if scale >= 0 {

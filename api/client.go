@@ -295,8 +295,8 @@ func answerError(resp *http.Response, body []byte, c call, now func() time.Time)
 		if err := wire.Decode(envelope.Error, &detail); err == nil {
 			e.Message, e.Type, e.Code = detail.Message, detail.Type, detail.Code
 			e.IncorrectParameter = cmp.Or(detail.IncorrectParameter, detail.Param)
-		} else if s, ok := wire.Unquote(bytes.TrimSpace(envelope.Error)); ok && envelope.Error[0] == '"' {
-			e.Message = s // {"error": "message"}
+		} else if trimmed := bytes.TrimSpace(envelope.Error); trimmed[0] == '"' {
+			e.Message = wire.RawText(trimmed) // {"error": "message"}
 		}
 		var top struct {
 			IncorrectParameter string `json:"incorrect_parameter"`

@@ -37,7 +37,10 @@ const (
 
 // ledger refunds, as a platform would: the refunded total it answers is
 // its own.
-type ledger struct{ refunded map[string]chargedesk.Amount }
+type ledger struct {
+	chargedesk.UnimplementedGateway
+	refunded map[string]chargedesk.Amount
+}
 
 func (l *ledger) Refund(_ context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
 	total, err := l.refunded[req.Charge.ChargeID].Add(req.RefundAmount)

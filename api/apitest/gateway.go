@@ -94,7 +94,7 @@ func (s *Server) chargeAct(op string, rec *record, in map[string]any) (*act, err
 			}
 			if amount, ok := a0.(chargedesk.Amount); ok && amount.IsZero() {
 				return s.chargeAct("void", rec, nil) // capturing 0 voids
-			} else if ok && (amount.Sign() < 0 || amount.Cmp(rec.amount("amount").Decimal) > 0) {
+			} else if ok && (amount.Sign() < 0 || amount.Cmp(rec.amount("amount")) > 0) {
 				return nil, badParam("amount", "amount_invalid", "The capture must be at most the authorized amount")
 			}
 		}
@@ -127,7 +127,7 @@ func (s *Server) refundAmount(rec *record, in map[string]any) (chargedesk.Amount
 			amount = a.(chargedesk.Amount)
 		}
 	}
-	if amount.Sign() <= 0 || amount.Cmp(remaining.Decimal) > 0 {
+	if amount.Sign() <= 0 || amount.Cmp(remaining) > 0 {
 		return chargedesk.Amount{}, badParam("amount", "amount_invalid", "The refund must be more than 0 and at most %s %s",
 			formatAmount(remaining, currency), currency)
 	}
@@ -141,12 +141,12 @@ func (s *Server) refundAmount(rec *record, in map[string]any) (chargedesk.Amount
 func (s *Server) refund(rec *record, amount chargedesk.Amount) (string, error) {
 	total, refunded := rec.amount("amount"), rec.amount("amount_refunded")
 	sum, err := refunded.Add(amount)
-	if err != nil || sum.Cmp(total.Decimal) > 0 {
+	if err != nil || sum.Cmp(total) > 0 {
 		return "", badParam("amount", "amount_invalid", "The refund is more than remains on the charge")
 	}
 	rec.f["amount_refunded"] = sum
 	rec.f["status"] = "partially refunded"
-	if sum.Cmp(total.Decimal) == 0 {
+	if sum.Cmp(total) == 0 {
 		rec.f["status"] = "refunded"
 	}
 	currency := rec.str("currency")

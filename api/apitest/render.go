@@ -106,12 +106,7 @@ func orEmpty(l []string) []string {
 
 // formatAmount writes an amount as a string at the currency's scale, as
 // ChargeDesk does ("34.00").
-func formatAmount(a chargedesk.Amount, currency string) string {
-	if scale, ok := chargedesk.CurrencyMinorUnits(currency); ok && a.Scale() < scale {
-		return a.Pad(scale).String()
-	}
-	return a.String()
-}
+func formatAmount(a chargedesk.Amount, currency string) string { return a.Format(currency) }
 
 func unix(t time.Time) int64 {
 	if t.IsZero() {

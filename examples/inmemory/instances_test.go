@@ -111,7 +111,7 @@ func (p *racyPlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	time.Sleep(5 * time.Millisecond) // the window a lock must close
 	total, _ := before.Add(amount)
-	if total.Cmp(charge34.Decimal) > 0 {
+	if total.Cmp(charge34) > 0 {
 		http.Error(w, "Refund amount was greater than amount remaining on charge.", http.StatusUnprocessableEntity)
 		return
 	}
@@ -165,7 +165,7 @@ func (p *racyPlatform) performed(id string) (sum chargedesk.Amount, n int) {
 func (p *racyPlatform) neverMoreThanTheCharge(t *testing.T, id string) {
 	t.Helper()
 	sum, _ := p.performed(id)
-	assert.LessOrEqual(t, sum.Cmp(charge34.Decimal), 0, "the platform refunded %s on a 34.00 charge", sum)
+	assert.LessOrEqual(t, sum.Cmp(charge34), 0, "the platform refunded %s on a 34.00 charge", sum)
 }
 
 // instance is a running receiver process.

@@ -29,6 +29,7 @@ const msgRefundTooLarge = "Refund amount was greater than amount remaining on ch
 // The handler never calls two methods for the same object at once; the
 // mutex guards the maps, which all objects share.
 type ledger struct {
+	chargedesk.UnimplementedGateway
 	mu      sync.Mutex
 	now     func() time.Time
 	payBase string // pay links are payBase + id
@@ -351,7 +352,7 @@ func (c *charge) refund(amount chargedesk.Amount) error {
 	if err != nil {
 		return err
 	}
-	if amount.Cmp(remaining.Decimal) > 0 {
+	if amount.Cmp(remaining) > 0 {
 		return &chargedesk.AgentError{Message: msgRefundTooLarge}
 	}
 	total, err := c.refunded.Add(amount)
@@ -527,7 +528,7 @@ func (l *ledger) cancelRefund(c *charge, s *subscription, mode chargedesk.Refund
 	amount := p.amount
 	note := fmt.Sprintf("Pro-rated refund of %s %s: %s %s × %d/%d of the period unused, rounded down to %s.",
 		amount, c.currency, c.amount, c.currency, p.unused, p.total, p.unit)
-	if amount.Cmp(remaining.Decimal) > 0 {
+	if amount.Cmp(remaining) > 0 {
 		amount = remaining
 		note += fmt.Sprintf(" Only %s %s remained, so that was refunded.", remaining, c.currency)
 	}

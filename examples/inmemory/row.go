@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/govalues/decimal"
-
 	"github.com/chargedesk/chargedesk-go"
 )
 
@@ -97,9 +95,7 @@ func appendStr(b []byte, s string) []byte {
 }
 
 func appendAmount(b []byte, a chargedesk.Amount) []byte {
-	var buf [48]byte
-	text, _ := a.AppendText(buf[:0]) // never fails
-	return append(appendUvarint(b, uint64(len(text))), text...)
+	return appendStr(b, a.String())
 }
 
 // rowReader reads back, in the same order, what the append functions
@@ -158,10 +154,10 @@ func (r *rowReader) amount() chargedesk.Amount {
 	if r.err != nil {
 		return chargedesk.Amount{}
 	}
-	d, err := decimal.Parse(text)
+	a, err := chargedesk.ParseAmount(text)
 	if err != nil {
 		r.fail()
 		return chargedesk.Amount{}
 	}
-	return chargedesk.NewAmount(d)
+	return a
 }
