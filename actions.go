@@ -33,18 +33,31 @@ func (a Action) DefaultPath() string { return "/" + string(a) }
 // Valid reports whether a is one of the actions ChargeDesk sends.
 func (a Action) Valid() bool { return definition(a) != nil }
 
+// Description says what the action asks of the platform ("refund part or
+// all of a paid charge (refund_amount)"), for tools and docs; "" for an
+// unknown action.
+func (a Action) Description() string {
+	if def := definition(a); def != nil {
+		return def.description
+	}
+	return ""
+}
+
 // actionTable is everything the handler knows of each action, in the order
 // of ChargeDesk's configure page: the rest (what a webhook carries, the
 // objects it locks, its identity for the duplicate guard, its validation
 // and log fields) is known by its request type, in payloads.go.
 var actionTable = []*actionDef{
-	define(ActionRefund, "Refunds", subjectCharge, Gateway.Refund),
-	define(ActionCapture, "Captures", subjectCharge, Gateway.Capture),
-	define(ActionVoid, "Voids", subjectCharge, Gateway.Void),
-	define(ActionCancel, "Cancellations", subjectSubscription, Gateway.Cancel),
-	define(ActionReactivate, "Reactivations", subjectSubscription, Gateway.Reactivate),
-	define(ActionEditPlans, "Plan changes", subjectSubscription, Gateway.EditPlans),
-	define(ActionRequestPayment, "Payment requests", subjectCharge, Gateway.RequestPayment),
+	define(ActionRefund, "Refunds", "refund part or all of a paid charge (refund_amount)", subjectCharge, Gateway.Refund),
+	define(ActionCapture, "Captures", "capture an authorized charge", subjectCharge, Gateway.Capture),
+	define(ActionVoid, "Voids", "void an authorized charge", subjectCharge, Gateway.Void),
+	define(ActionCancel, "Cancellations", "cancel (cancel, cancel-immediately, cancel-period-end) or suspend a subscription",
+		subjectSubscription, Gateway.Cancel),
+	define(ActionReactivate, "Reactivations", "reactivate a suspended or pending-cancellation subscription",
+		subjectSubscription, Gateway.Reactivate),
+	define(ActionEditPlans, "Plan changes", "replace a subscription's plans", subjectSubscription, Gateway.EditPlans),
+	define(ActionRequestPayment, "Payment requests", "ask the customer to pay a charge; answers redirect_url",
+		subjectCharge, Gateway.RequestPayment),
 }
 
 // actionDef is one action: its name, how the agent names it, the object it
@@ -54,6 +67,8 @@ type actionDef struct {
 	// plural names the action in messages to the agent: "Refunds are not
 	// supported by this payment platform integration."
 	plural string
+	// description says what the action asks, for tools and docs.
+	description string
 	// subject is the object the action acts on, named in messages to the
 	// agent; its fields come second, after the top level, when a
 	// placeholder is filled.
@@ -77,12 +92,13 @@ const (
 func define[R any, P interface {
 	*R
 	request
-}, A any](action Action, plural string, subject subject, method func(Gateway, context.Context, P) (A, error)) *actionDef {
+}, A any](action Action, plural, description string, subject subject, method func(Gateway, context.Context, P) (A, error)) *actionDef {
 	return &actionDef{
-		action:     action,
-		plural:     plural,
-		subject:    subject,
-		newRequest: func() request { return P(new(R)) },
+		action:      action,
+		plural:      plural,
+		description: description,
+		subject:     subject,
+		newRequest:  func() request { return P(new(R)) },
 		call: func(ctx context.Context, g Gateway, req request) (any, error) {
 			answer, err := method(g, ctx, req.(P))
 			if err != nil {

@@ -6,7 +6,7 @@
 //
 //	client := api.NewClient(os.Getenv("CHARGEDESK_API_KEY"))
 //	charge, err := client.Charges.Upsert(ctx, &api.ChargeParams{
-//		TransactionID: "ch_123", Amount: new(chargedesk.MustParseAmount("34.00")),
+//		TransactionID: "ch_123", Amount: api.Money("34.00"),
 //		Currency: "USD", Customer: &api.Ref{ID: "cus_1"},
 //	})
 //

@@ -20,7 +20,7 @@ func Example() {
 	ctx := context.Background()
 
 	client := api.NewClient("sk_test_example_key", api.WithBaseURL(local.URL+"/v1"))
-	charge, err := client.Charges.Upsert(ctx, &api.ChargeParams{TransactionID: "ch_123", Amount: new(chargedesk.MustParseAmount("34.00")), Currency: "USD", Customer: &api.Ref{ID: "cus_1"}})
+	charge, err := client.Charges.Upsert(ctx, &api.ChargeParams{TransactionID: "ch_123", Amount: api.Money("34.00"), Currency: "USD", Customer: &api.Ref{ID: "cus_1"}})
 	sub, err2 := client.Subscriptions.Upsert(ctx, &api.SubscriptionParams{SubscriptionID: "sub_1", CustomerID: "cus_1", Status: chargedesk.SubscriptionStatusActive})
 
 	if err := errors.Join(err, err2); err != nil {

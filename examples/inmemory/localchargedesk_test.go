@@ -97,7 +97,7 @@ func TestLocalChargeDeskWrongSecret(t *testing.T) {
 	r := startReceiver(t, map[string]string{"CHARGEDESK_SECRET": "the-right-secret-0123456789"})
 	cd := startLocalChargeDesk(t, "--base-path", r.baseURL, "-H", "Authorization: Bearer the-wrong-secret-012345")
 	ctx := context.Background()
-	ch, err := cd.Charges.Upsert(ctx, &api.ChargeParams{TransactionID: "tx_1", Amount: new(chargedesk.MustParseAmount("34.00")),
+	ch, err := cd.Charges.Upsert(ctx, &api.ChargeParams{TransactionID: "tx_1", Amount: api.Money("34.00"),
 		Currency: "USD", Customer: &api.Ref{ID: "cus_1"}})
 	require.NoError(t, err)
 	_, err = cd.Gateway.Refund(ctx, ch.ID, nil)
