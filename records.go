@@ -13,12 +13,22 @@ import (
 // every field of ChargeDesk's documented examples; fields ChargeDesk adds
 // later are kept in the request's Raw body.
 //
+// Two ids name a charge: ChargeID is ChargeDesk's own, and TransactionID
+// the payment platform's (the charge's unique id for the API's
+// duplicate=update, "transaction_id for Charges" on ChargeDesk's page).
+// Look the charge up on your platform by TransactionID; a payment request
+// that is not on the platform yet has none, until your answer gives it one.
+// Customers, subscriptions and products have one id each, the platform's
+// (customer_id, subscription_id, product_id).
+//
 // Decoding is tolerant (see the package doc): amounts are exact, unix
 // timestamps become time.Time in UTC with 0 meaning unset (the zero Time),
 // and null becomes the zero value. Encoding writes ChargeDesk's own format
 // back (timestamps as unix seconds, amounts as numbers).
 type Charge struct {
-	ChargeID       string       `json:"charge_id" wire:"id"`
+	// ChargeID is ChargeDesk's id of the charge.
+	ChargeID string `json:"charge_id" wire:"id"`
+	// TransactionID is the payment platform's id of the charge.
 	TransactionID  string       `json:"transaction_id" wire:"id"`
 	GatewayID      string       `json:"gateway_id"`
 	CustomerID     string       `json:"customer_id" wire:"id"`
@@ -155,6 +165,70 @@ func (p *Plan) UnmarshalJSON(raw []byte) error {
 	*p = Plan{}
 	return decodeRecord(raw, p)
 }
+
+// Customer is a customer object, as ChargeDesk sends it with customer
+// events and its API returns it. Its id is the platform's own
+// (customer_id), which ChargeDesk keeps as the customer's id. Fields
+// ChargeDesk adds later are kept in the event's or answer's raw body.
+// Decoding and encoding follow the rules on [Charge].
+type Customer struct {
+	CustomerID      string            `json:"customer_id" wire:"id"`
+	Email           string            `json:"email"`
+	Name            string            `json:"name"`
+	Phone           string            `json:"phone"`
+	Username        string            `json:"username"`
+	Country         string            `json:"country"`
+	CustomerCompany string            `json:"customer_company"`
+	Website         string            `json:"website"`
+	Description     string            `json:"description"`
+	Delinquent      bool              `json:"delinquent"`
+	CardOnFile      bool              `json:"card_on_file"`
+	TaxNumber       string            `json:"tax_number"`
+	BillingAddress  BillingAddress    `json:"billing_address"`
+	InvoiceDetails  string            `json:"invoice_details"`
+	Metadata        map[string]string `json:"metadata"`
+	Object          string            `json:"object"`
+	Company         string            `json:"company"`
+}
+
+// UnmarshalJSON implements [json.Unmarshaler] with the tolerance described on
+// [Charge].
+func (c *Customer) UnmarshalJSON(raw []byte) error {
+	*c = Customer{}
+	return decodeRecord(raw, c)
+}
+
+// MarshalJSON implements [json.Marshaler] in ChargeDesk's format.
+func (c Customer) MarshalJSON() ([]byte, error) { return wire.Encode(c) }
+
+// Product is a product (a plan) object, as ChargeDesk's API returns it.
+// Its id is the platform's own (product_id). Decoding and encoding follow
+// the rules on [Charge].
+type Product struct {
+	ProductID          string `json:"product_id" wire:"id"`
+	Name               string `json:"name"`
+	Description        string `json:"description"`
+	URL                string `json:"url"`
+	Amount             Amount `json:"amount"`
+	Currency           string `json:"currency"`
+	Interval           string `json:"interval"`
+	TrialPeriodDays    int    `json:"trial_period_days"`
+	BillingCyclesTotal int    `json:"billing_cycles_total"`
+	SetupAmount        Amount `json:"setup_amount"`
+	Chargeable         bool   `json:"chargeable"`
+	Object             string `json:"object"`
+	Company            string `json:"company"`
+}
+
+// UnmarshalJSON implements [json.Unmarshaler] with the tolerance described on
+// [Charge].
+func (p *Product) UnmarshalJSON(raw []byte) error {
+	*p = Product{}
+	return decodeRecord(raw, p)
+}
+
+// MarshalJSON implements [json.Marshaler] in ChargeDesk's format.
+func (p Product) MarshalJSON() ([]byte, error) { return wire.Encode(p) }
 
 // decodeRecord decodes a record for json.Unmarshal: null leaves it as the
 // caller reset it, PHP's empty array is an empty record, anything else is

@@ -1,11 +1,15 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +20,7 @@ import (
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/backend/postgres"
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
+	"github.com/chargedesk/chargedesk-go/events"
 	"github.com/chargedesk/chargedesk-go/internal/faultproxy"
 )
 
@@ -193,4 +198,33 @@ func TestInstances(t *testing.T) {
 func BenchmarkBackendPostgres(b *testing.B) {
 	p := pool(b)
 	chargedesktest.BenchmarkBackend(b, postgres.NewLocker(p), postgres.NewDuplicateStore(p))
+}
+
+// An event delivered to two instances at once, each with its own
+// receiver on this backend, is handled once.
+func TestEventHandledOnceAcrossInstances(t *testing.T) {
+	p := pool(t)
+	var calls atomic.Int32
+	body := []byte(fmt.Sprintf(`{"event_id":"ev-%d","created":1,"class":"charge","event":"charge_paid","data":{"charge":{"charge_id":"ch-ev"}}}`, time.Now().UnixNano()))
+	var receivers []*events.Receiver
+	for range 2 {
+		r, err := events.NewReceiver(events.Config{Secrets: []string{"events-secret-0123456789"}, Locker: postgres.NewLocker(p), DuplicateStore: postgres.NewDuplicateStore(p)})
+		require.NoError(t, err)
+		r.OnCharge(events.ChargePaid, func(context.Context, *events.Event, *chargedesk.Charge) error {
+			calls.Add(1)
+			time.Sleep(20 * time.Millisecond) // the other delivery arrives meanwhile
+			return nil
+		})
+		receivers = append(receivers, r)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			receivers[i%2].ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/e/events-secret-0123456789", bytes.NewReader(body)))
+			assert.Equal(t, http.StatusOK, rec.Code)
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, 1, calls.Load())
 }

@@ -1,10 +1,15 @@
 package redisstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +20,7 @@ import (
 	"github.com/chargedesk/chargedesk-go"
 	redisstore "github.com/chargedesk/chargedesk-go/backend/redis"
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
+	"github.com/chargedesk/chargedesk-go/events"
 	"github.com/chargedesk/chargedesk-go/internal/faultproxy"
 )
 
@@ -203,4 +209,33 @@ func TestInstances(t *testing.T) {
 func BenchmarkBackendRedis(b *testing.B) {
 	c := client(b)
 	chargedesktest.BenchmarkBackend(b, redisstore.NewLocker(c), redisstore.NewDuplicateStore(c))
+}
+
+// An event delivered to two instances at once, each with its own
+// receiver on this backend, is handled once.
+func TestEventHandledOnceAcrossInstances(t *testing.T) {
+	c := client(t)
+	var calls atomic.Int32
+	body := []byte(fmt.Sprintf(`{"event_id":"ev-%d","created":1,"class":"charge","event":"charge_paid","data":{"charge":{"charge_id":"ch-ev"}}}`, time.Now().UnixNano()))
+	var receivers []*events.Receiver
+	for range 2 {
+		r, err := events.NewReceiver(events.Config{Secrets: []string{"events-secret-0123456789"}, Locker: redisstore.NewLocker(c), DuplicateStore: redisstore.NewDuplicateStore(c)})
+		require.NoError(t, err)
+		r.OnCharge(events.ChargePaid, func(context.Context, *events.Event, *chargedesk.Charge) error {
+			calls.Add(1)
+			time.Sleep(20 * time.Millisecond) // the other delivery arrives meanwhile
+			return nil
+		})
+		receivers = append(receivers, r)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			receivers[i%2].ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/e/events-secret-0123456789", bytes.NewReader(body)))
+			assert.Equal(t, http.StatusOK, rec.Code)
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, 1, calls.Load())
 }

@@ -672,25 +672,45 @@ type fieldPlan struct {
 	item  *fieldPlan // a kindList's element's
 }
 
-var plans sync.Map // reflect.Type -> *plan
+// plans holds every complete plan; planMu guards their building.
+var (
+	plans  sync.Map // reflect.Type -> *plan
+	planMu sync.Mutex
+)
 
 var (
 	timeType        = reflect.TypeFor[time.Time]()
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 )
 
-// planOf returns t's plan, building it once.
+// planOf returns t's plan, building it once. A plan is published only
+// once it is complete, with those of the types it holds.
 func planOf(t reflect.Type) *plan {
 	if p, ok := plans.Load(t); ok {
 		return p.(*plan)
 	}
-	p := &plan{byName: map[string]int{}, byFold: map[string]int{}}
-	if actual, loaded := plans.LoadOrStore(t, p); loaded {
-		return actual.(*plan)
+	planMu.Lock()
+	defer planMu.Unlock()
+	building := map[reflect.Type]*plan{}
+	p := buildPlan(t, building)
+	for bt, bp := range building {
+		plans.Store(bt, bp)
 	}
-	// Stored before its fields are built, so that a type that holds itself
-	// finds its plan; its fields are complete before Decode runs again.
-	for _, f := range fieldsOf(t, nil) {
+	return p
+}
+
+// buildPlan builds t's plan, or returns the one being built for a type
+// that holds itself.
+func buildPlan(t reflect.Type, building map[reflect.Type]*plan) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
+	}
+	if p, ok := building[t]; ok {
+		return p
+	}
+	p := &plan{byName: map[string]int{}, byFold: map[string]int{}}
+	building[t] = p
+	for _, f := range fieldsOf(t, nil, building) {
 		if len(p.fields) == maxFields {
 			panic("wire: " + t.String() + " has more than the decoder's fields a record may have")
 		}
@@ -703,7 +723,7 @@ func planOf(t reflect.Type) *plan {
 
 // fieldsOf lists the decodable fields of t, those of an embedded struct
 // after t's own, unless t has a field of the same name.
-func fieldsOf(t reflect.Type, index []int) []fieldPlan {
+func fieldsOf(t reflect.Type, index []int, building map[reflect.Type]*plan) []fieldPlan {
 	var fields, embedded []fieldPlan
 	for i := range t.NumField() {
 		sf := t.Field(i)
@@ -713,7 +733,7 @@ func fieldsOf(t reflect.Type, index []int) []fieldPlan {
 		}
 		idx := append(append([]int(nil), index...), i)
 		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct {
-			embedded = append(embedded, fieldsOf(sf.Type, idx)...)
+			embedded = append(embedded, fieldsOf(sf.Type, idx, building)...)
 			continue
 		}
 		if !sf.IsExported() {
@@ -725,15 +745,15 @@ func fieldsOf(t reflect.Type, index []int) []fieldPlan {
 		f := fieldPlan{name: name, index: idx, kind: kindOf(sf)}
 		switch f.kind {
 		case kindRecord:
-			f.elem = planOf(sf.Type)
+			f.elem = buildPlan(sf.Type, building)
 		case kindRecordPtr:
-			f.elem = planOf(sf.Type.Elem())
+			f.elem = buildPlan(sf.Type.Elem(), building)
 		case kindRecordList:
 			et := sf.Type.Elem()
 			if et.Kind() == reflect.Pointer {
 				et = et.Elem()
 			}
-			f.elem = planOf(et)
+			f.elem = buildPlan(et, building)
 		case kindList:
 			f.item = &fieldPlan{name: name, kind: kindUnmarshaler}
 		}

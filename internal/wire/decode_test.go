@@ -197,3 +197,27 @@ func FuzzUnquote(f *testing.F) {
 		assert.Equal(t, want, got)
 	})
 }
+
+// A plan is published only once it is complete: decoders that meet a type
+// for the first time at once each see it whole (run with -race).
+func TestPlansAreBuiltBeforeUse(t *testing.T) {
+	type node struct {
+		Name string   `json:"name"`
+		Next *node    `json:"next"`
+		Kids []node   `json:"kids"`
+		Tags []string `json:"tags"`
+	}
+	done := make(chan node, 8)
+	for range 8 {
+		go func() {
+			var n node
+			assert.NoError(t, Decode([]byte(`{"name":"a","next":{"name":"b"},"kids":[{"name":"c"}],"tags":["x"]}`), &n))
+			done <- n
+		}()
+	}
+	for range 8 {
+		n := <-done
+		assert.Equal(t, "b", n.Next.Name)
+		assert.Equal(t, "c", n.Kids[0].Name)
+	}
+}
