@@ -20,16 +20,24 @@ type shop struct {
 }
 
 func (shop) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
+	// The platform knows the charge by its own id, the transaction_id
+	// (charge_id is ChargeDesk's).
 	if req.Charge.Metadata["disputed"] == "yes" {
-		return nil, chargedesk.AgentErrorf("Charge %s is disputed; refund it from the dispute.", req.Charge.ChargeID)
+		return nil, chargedesk.AgentErrorf("Charge %s is disputed; refund it from the dispute.", req.Charge.TransactionID)
 	}
 	// Refund req.RefundAmount of req.Charge on the payment platform here.
 	return chargedesk.RefundAnswer(req)
 }
 
 func (shop) RequestPayment(ctx context.Context, req *chargedesk.PaymentRequest) (*chargedesk.PaymentResponse, error) {
-	// Create an invoice on the payment platform here.
-	return &chargedesk.PaymentResponse{RedirectURL: "https://pay.example.com/invoices/" + req.Charge.ChargeID}, nil
+	// Create an invoice for req.Charge.Amount on the payment platform here,
+	// passing chargedesk.IdempotencyKey(ctx) so that a repeat finds the
+	// same one. Its id becomes the charge's transaction_id in ChargeDesk.
+	invoice := "inv_" + chargedesk.IdempotencyKey(ctx)[11:23]
+	return &chargedesk.PaymentResponse{
+		RedirectURL: "https://pay.example.com/invoices/" + invoice,
+		Response:    chargedesk.Response{Charge: &chargedesk.ChargeUpdate{TransactionID: invoice}},
+	}, nil
 }
 
 func ExampleNewHandler() {
@@ -105,12 +113,12 @@ func ExampleAgentErrorf() {
 	}
 	// shop.Refund refuses a disputed charge with AgentErrorf: the agent
 	// sees the message, with status 422.
-	body := `{"refund_amount": 5, "charge": {"charge_id": "ch_2", "amount": "34.00", "currency": "USD", "metadata": {"disputed": "yes"}}}`
+	body := `{"refund_amount": 5, "charge": {"charge_id": "ch_2", "transaction_id": "tx_2", "amount": "34.00", "currency": "USD", "metadata": {"disputed": "yes"}}}`
 	req := httptest.NewRequest(http.MethodPost, "/refund", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer 8f0c2b7e4d1a9f3c6e5b")
 	rec := httptest.NewRecorder()
 	webhooks.ServeHTTP(rec, req)
 	fmt.Print(rec.Code, " ", rec.Body)
 	// Output:
-	// 422 {"error":"Charge ch_2 is disputed; refund it from the dispute."}
+	// 422 {"error":"Charge tx_2 is disputed; refund it from the dispute."}
 }

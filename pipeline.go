@@ -264,12 +264,16 @@ func lockKeys(req request) []string {
 }
 
 // annotate adds what identifies the webhook to its log line: the ids of
-// its objects, then the action's own fields (amount, mode).
+// its objects (ChargeDesk's charge_id and the platform's transaction_id,
+// the subscription's id), then the action's own fields (amount, mode).
 func annotate(log *zerolog.Logger, req request) {
 	charge, sub := req.objects()
 	log.UpdateContext(func(c zerolog.Context) zerolog.Context {
 		if charge != nil {
 			c = c.Str("charge_id", charge.ChargeID)
+			if charge.TransactionID != "" {
+				c = c.Str("transaction_id", charge.TransactionID)
+			}
 			if charge.CustomerID != "" {
 				c = c.Str("customer_id", charge.CustomerID)
 			}
