@@ -334,8 +334,8 @@ type run struct {
 
 	mu      sync.Mutex
 	summary Summary
-	begun   []begunLine // lines begun, in order, from the first not finished
-	last    int         // the last line begun
+	begun   []begunLine              // lines begun, in order, from the first not finished
+	last    int                      // the last line begun
 	byKey   map[string]chan struct{} // ids in flight, closed when done
 }
 

@@ -42,7 +42,9 @@ func TestImporterStopsWhenGoingOnIsPointless(t *testing.T) {
 	}{
 		{"wrong key", func(_ *testing.T, api string) string { return api + "/v1" }, "sk_wrong_key_0123456789", StopAuth, "401"},
 		{"not the API's root", func(_ *testing.T, api string) string { return api }, testKey, StopNotFound, "POST /charges: 404"},
-		{"redirect", func(t *testing.T, _ string) string { return redirecting(t, http.StatusFound, "https://example.com") + "/v1" }, testKey, StopRedirect, "https://example.com"},
+		{"redirect", func(t *testing.T, _ string) string {
+			return redirecting(t, http.StatusFound, "https://example.com") + "/v1"
+		}, testKey, StopRedirect, "https://example.com"},
 		{"unreachable", func(t *testing.T, _ string) string { return unreachable(t) }, testKey, StopUnreachable, "connection refused"},
 	}
 	for _, tt := range tests {
