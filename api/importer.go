@@ -242,8 +242,10 @@ func (im *Importer) Run(ctx context.Context, records iter.Seq[Record]) (*Summary
 		}
 		key := recordKey(rec)
 		r.begin(rec.Line)
-		if im.DryRun {
-			r.finish(job{rec: rec}, check(rec, valid))
+		// A record that cannot be sent fails here, in line order, so that
+		// MaxFailures counts it before the next record starts.
+		if res := check(rec, valid); im.DryRun || res.outcome == failed {
+			r.finish(job{rec: rec}, res)
 			continue
 		}
 		// A record waits for one with the same id still in flight.
@@ -293,11 +295,8 @@ func check(rec Record, ok outcome) result {
 	return result{outcome: ok}
 }
 
-// send validates and upserts one record.
+// send upserts one valid record.
 func (im *Importer) send(ctx context.Context, rec Record, hooks *attemptHooks) result {
-	if res := check(rec, upserted); res.outcome != upserted {
-		return res
-	}
 	c := call{method: http.MethodPost, safe: true, hooks: hooks}
 	switch rec.Params.(type) {
 	case *ChargeParams:
