@@ -219,54 +219,25 @@ func (im *Importer) Run(ctx context.Context, records iter.Seq[Record]) (*Summary
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ctrl := newController(controllerConfig{fixed: im.Concurrency, max: im.MaxInFlight, rate: im.Rate}, now, sleep)
-	r := &run{im: im, now: now, start: now(), ctrl: ctrl, cancel: cancel, byKey: map[string]chan struct{}{}}
+	r := &run{im: im, now: now, start: now(), ctrl: ctrl, ctx: runCtx, cancel: cancel, byKey: map[string][]chan struct{}{}}
+	r.next, r.stopPull = iter.Pull(records)
 	r.summary.ResumeLine = 1
 
-	jobs := make(chan job)
-	var wg sync.WaitGroup
-	if !im.DryRun {
+	if im.DryRun {
+		for {
+			if _, ok := r.pull(); !ok {
+				break
+			}
+		}
+	} else {
 		hooks := ctrl.hooks()
+		var wg sync.WaitGroup
 		for range ctrl.max { // the most the controller lets in flight
-			wg.Go(func() {
-				for j := range jobs {
-					res := im.send(runCtx, j.rec, hooks)
-					ctrl.release()
-					r.finish(j, res)
-				}
-			})
+			wg.Go(func() { r.work(runCtx, hooks) })
 		}
+		wg.Wait()
 	}
-	for rec := range records {
-		if runCtx.Err() != nil || r.stopped() {
-			break
-		}
-		key := recordKey(rec)
-		r.begin(rec.Line)
-		// A record that cannot be sent fails here, in line order, so that
-		// MaxFailures counts it before the next record starts.
-		if res := check(rec, valid); im.DryRun || res.outcome == failed {
-			r.finish(job{rec: rec}, res)
-			continue
-		}
-		// A record waits for one with the same id still in flight.
-		if wait := r.claim(key); wait != nil {
-			select {
-			case <-wait:
-			case <-runCtx.Done():
-			}
-			if runCtx.Err() != nil {
-				break // not begun: the resume line stays at or before it
-			}
-			r.claim(key) // the earlier one is done: only this loop claims
-		}
-		if err := ctrl.acquire(runCtx); err != nil {
-			r.finish(job{rec: rec, key: key}, result{outcome: canceled, err: err})
-			break
-		}
-		jobs <- job{rec: rec, key: key}
-	}
-	close(jobs)
-	wg.Wait()
+	r.stopPull()
 	s := &r.summary
 	s.Interrupted = ctx.Err() != nil
 	s.Elapsed = now().Sub(r.start)
@@ -277,6 +248,9 @@ func (im *Importer) Run(ctx context.Context, records iter.Seq[Record]) (*Summary
 type job struct {
 	rec Record
 	key string
+	// turn, when not nil, closes when the records with the same id before
+	// this one are done.
+	turn <-chan struct{}
 }
 
 type result struct {
@@ -329,13 +303,78 @@ type run struct {
 	now    func() time.Time
 	start  time.Time
 	ctrl   *controller
+	ctx    context.Context // the import's: cancelled when it stops
 	cancel context.CancelFunc
+
+	// pullMu makes pulling a record, beginning it and claiming its id one
+	// step, so that records begin and claim in stream order.
+	pullMu   sync.Mutex
+	next     func() (Record, bool)
+	stopPull func()
+	ended    bool
 
 	mu      sync.Mutex
 	summary Summary
-	begun   []begunLine              // lines begun, in order, from the first not finished
-	last    int                      // the last line begun
-	byKey   map[string]chan struct{} // ids in flight, closed when done
+	begun   []begunLine // lines begun, in order, from the first not finished
+	last    int         // the last line begun
+	// byKey holds, for each id in flight, the records waiting to send it,
+	// in stream order; each waits for its channel to close.
+	byKey map[string][]chan struct{}
+}
+
+// work sends records until there are none left or the import stops: it
+// takes a slot under the in-flight limit, pulls the next record, waits for
+// the records of the same id before it, and sends it.
+func (r *run) work(ctx context.Context, hooks *attemptHooks) {
+	for {
+		if err := r.ctrl.acquire(ctx); err != nil {
+			return
+		}
+		j, ok := r.pull()
+		if !ok {
+			r.ctrl.release()
+			return
+		}
+		if j.turn != nil {
+			select {
+			case <-j.turn:
+			case <-ctx.Done():
+			}
+		}
+		res := result{outcome: canceled, err: ctx.Err()}
+		if ctx.Err() == nil {
+			res = r.im.send(ctx, j.rec, hooks)
+		}
+		r.ctrl.release()
+		r.finish(j, res)
+	}
+}
+
+// pull returns the next record to send, begun and with its id claimed; a
+// record that cannot be sent (or any, in a dry run) is finished on the
+// way. It reports false at the end of the stream or when the import
+// stops.
+func (r *run) pull() (job, bool) {
+	r.pullMu.Lock()
+	defer r.pullMu.Unlock()
+	for !r.ended && r.ctx.Err() == nil && !r.stopped() {
+		rec, ok := r.next()
+		if !ok {
+			r.ended = true
+			break
+		}
+		r.begin(rec.Line)
+		// A record that cannot be sent fails here, in line order, so that
+		// MaxFailures counts it before the next record starts.
+		if res := check(rec, valid); r.im.DryRun || res.outcome == failed {
+			r.finish(job{rec: rec}, res)
+			continue
+		}
+		j := job{rec: rec, key: recordKey(rec)}
+		j.turn = r.claim(j.key)
+		return j, true
+	}
+	return job{}, false
 }
 
 type begunLine struct {
@@ -356,19 +395,39 @@ func (r *run) stopped() bool {
 	return r.summary.Stopped != nil
 }
 
-// claim takes key for a record about to start, or returns the channel to
-// wait on while another record with the key is in flight.
+// claim takes key for a record about to start: nil when no record with the
+// key is in flight, else a channel that closes when the records with the
+// key before this one are done.
 func (r *run) claim(key string) <-chan struct{} {
 	if key == "" {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ch, busy := r.byKey[key]; busy {
-		return ch
+	queue, busy := r.byKey[key]
+	if !busy {
+		r.byKey[key] = nil
+		return nil
 	}
-	r.byKey[key] = make(chan struct{})
-	return nil
+	turn := make(chan struct{})
+	r.byKey[key] = append(queue, turn)
+	return turn
+}
+
+// release hands key to the next record waiting for it, if any.
+func (r *run) release(key string) {
+	if key == "" {
+		return
+	}
+	queue, ok := r.byKey[key]
+	switch {
+	case !ok:
+	case len(queue) == 0:
+		delete(r.byKey, key)
+	default:
+		close(queue[0])
+		r.byKey[key] = queue[1:]
+	}
 }
 
 func (r *run) finish(j job, res result) {
@@ -380,10 +439,7 @@ func (r *run) finish(j job, res result) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ch, ok := r.byKey[j.key]; ok && j.key != "" {
-		close(ch)
-		delete(r.byKey, j.key)
-	}
+	r.release(j.key)
 	s := &r.summary
 	if stop != nil && s.Stopped == nil {
 		s.Stopped = stop

@@ -116,16 +116,20 @@ func DecodeRecord(line []byte) (object string, params any, err error) {
 	if err := wire.Check(line, lineSchema()); err != nil {
 		return "", nil, describeCheckError(err)
 	}
-	var head struct {
-		Object *string `json:"object"`
+	object, ok := leadingObject(line)
+	if !ok {
+		var head struct {
+			Object *string `json:"object"`
+		}
+		if err := json.Unmarshal(line, &head); err != nil {
+			return "", nil, errors.New(`"object" must be text`)
+		}
+		if head.Object == nil {
+			return "", nil, errors.New(`no "object" (charge, customer, subscription or product)`)
+		}
+		object = *head.Object
 	}
-	if err := json.Unmarshal(line, &head); err != nil {
-		return "", nil, errors.New(`"object" must be text`)
-	}
-	if head.Object == nil {
-		return "", nil, errors.New(`no "object" (charge, customer, subscription or product)`)
-	}
-	switch object = *head.Object; object {
+	switch object {
 	case "charge":
 		var l struct {
 			Object string `json:"object"`
@@ -173,6 +177,25 @@ func DecodeRecord(line []byte) (object string, params any, err error) {
 		return object, p, checkIDs(idField{"product_id", p.ProductID})
 	}
 	return "", nil, errors.New(`"object" must be charge, customer, subscription or product`)
+}
+
+// leadingObject returns the value of "object" when it is the line's first
+// member, written plainly, as a platform's export writes it: {"object":
+// "charge", ... It is exact on a line wire.Check accepted, where "object"
+// appears once; any other line is decoded to find it.
+func leadingObject(line []byte) (string, bool) {
+	rest := bytes.TrimLeft(line, " \t")
+	for _, token := range []string{"{", `"object"`, ":", `"`} {
+		var ok bool
+		if rest, ok = bytes.CutPrefix(bytes.TrimLeft(rest, " \t"), []byte(token)); !ok {
+			return "", false
+		}
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
 }
 
 // idField is an id of a record and the field it is in.

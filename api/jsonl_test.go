@@ -69,3 +69,28 @@ func TestJSONLAcceptsCleanLines(t *testing.T) {
 		require.NotNil(t, params)
 	}
 }
+
+// The object of a line is found however the line is written.
+func TestJSONLObjectAnywhere(t *testing.T) {
+	for _, line := range []string{
+		`{"object": "customer", "customer_id": "c"}`,
+		`  {  "object"  :  "customer" , "customer_id": "c"}`,
+		`{"customer_id": "c", "object": "customer"}`,
+		`{"\u006fbject": "customer", "customer_id": "c"}`,
+		`{"object": "cust\u006fmer", "customer_id": "c"}`,
+	} {
+		object, _, err := DecodeRecord([]byte(line))
+		require.NoError(t, err, line)
+		assert.Equal(t, "customer", object, line)
+	}
+	for line, reason := range map[string]string{
+		`{"customer_id": "c"}`:                 `no "object"`,
+		`{"object": 5, "customer_id": "c"}`:    `"object" must be text`,
+		`{"object": "refund", "id": "c"}`:      `"object" must be charge, customer, subscription or product`,
+		`{"object": "customer\"", "x": "c"}`:   `"object" must be charge`,
+		`{"object": "customer", "object2": 1}`: `unknown field "object2"`,
+	} {
+		_, _, err := DecodeRecord([]byte(line))
+		assert.ErrorContains(t, err, reason, line)
+	}
+}
