@@ -282,7 +282,7 @@ func (im *Importer) send(ctx context.Context, rec Record, hooks *attemptHooks) r
 	case *ProductParams:
 		c.path = "/products"
 	}
-	encoded, err := encodeForm(rec.Params, upsert)
+	encoded, err := appendForm(rec.Params, upsert)
 	if err != nil {
 		return result{outcome: failed, err: err}
 	}
