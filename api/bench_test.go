@@ -39,7 +39,7 @@ func BenchmarkImporter(b *testing.B) {
 	client := NewClient(testKey, WithBaseURL(srv.URL+"/v1"))
 	b.ReportAllocs()
 	for b.Loop() {
-		im := &Importer{Client: client, SkipLookup: true, Concurrency: 4}
+		im := &Importer{Client: client, Concurrency: 4}
 		sum, err := im.Run(context.Background(), func(yield func(Record) bool) {
 			for _, r := range recs {
 				if !yield(r) {

@@ -36,6 +36,10 @@ const MaxResponseBytes = 32 << 20
 // Version is this client's version, sent in its User-Agent.
 const Version = "0.1.0"
 
+// DefaultConnections is how many idle connections to the API the default
+// HTTP client keeps: as many as an [Importer] keeps in flight by default.
+const DefaultConnections = DefaultMaxInFlight
+
 // Client calls ChargeDesk's REST API. Build it with [NewClient]; it is safe
 // for concurrent use, and its services are its fields.
 type Client struct {
@@ -59,8 +63,18 @@ type Option func(*backend)
 func WithBaseURL(u string) Option { return func(b *backend) { b.rawBase = u } }
 
 // WithHTTPClient sets the *http.Client requests go through (default: one
-// with a 60 s timeout per attempt).
+// with a 60 s timeout per attempt and a pool of [DefaultConnections] idle
+// connections). The client uses a copy of c that follows no redirects, so
+// that the API key never travels to another origin; c itself is not
+// changed. A nil c means the default.
 func WithHTTPClient(c *http.Client) Option { return func(b *backend) { b.http = c } }
+
+// WithConnections sets how many idle connections to the API the default
+// HTTP client keeps for reuse (default [DefaultConnections]). Size it to
+// the requests you keep in flight: a request that finds no idle connection
+// opens a new one. It has no effect with [WithHTTPClient], whose transport
+// decides.
+func WithConnections(n int) Option { return func(b *backend) { b.conns = n } }
 
 // WithRetryPolicy sets how reads and upserts are retried (default: the zero
 // RetryPolicy's defaults).
@@ -82,7 +96,6 @@ func NewClient(key string, opts ...Option) *Client {
 	b := &backend{
 		key:     key,
 		rawBase: DefaultBaseURL,
-		http:    &http.Client{Timeout: 60 * time.Second},
 		log:     zerolog.Nop(),
 		sleep:   sleepContext,
 		now:     time.Now,
@@ -107,12 +120,15 @@ type backend struct {
 	key       string
 	rawBase   string
 	base      *url.URL
+	baseURL   string // base, as text, without a trailing slash
 	http      *http.Client
+	conns     int
 	retry     RetryPolicy
 	userAgent string
 	log       zerolog.Logger
 	auth      string
-	err       error // a configuration error every call returns
+	ua        string // the whole User-Agent header
+	err       error  // a configuration error every call returns
 
 	// Injected in tests: the wait between attempts, the clock that bounds
 	// the total time, and the jitter source (0 <= jitter() < 1).
@@ -135,12 +151,37 @@ func (b *backend) init() {
 		b.err = fmt.Errorf("chargedesk api: the base URL %q is plain http to a host that is not loopback; the API key would travel in clear", b.rawBase)
 		return
 	}
-	if b.http == nil {
-		b.http = http.DefaultClient
-	}
+	b.http = noRedirects(b.http, b.conns)
 	b.base = u
+	b.baseURL = u.String()
 	b.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(b.key+":"))
+	b.ua = "chargedesk-go/" + Version
+	if b.userAgent != "" {
+		b.ua = b.userAgent + " " + b.ua
+	}
 	b.retry = b.retry.withDefaults()
+}
+
+// noRedirects returns the *http.Client the backend sends with: a copy of
+// user's (nil: a default one with a pool of conns idle connections) that
+// follows no redirect. ChargeDesk's API has no reason to redirect; following
+// one would send the key to whatever origin the Location names, and would
+// turn a POST into a GET whose answer looks like a success.
+func noRedirects(user *http.Client, conns int) *http.Client {
+	var c http.Client
+	if user != nil {
+		c = *user
+	} else {
+		if conns <= 0 {
+			conns = DefaultConnections
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = max(t.MaxIdleConns, conns)
+		t.MaxIdleConnsPerHost = conns
+		c = http.Client{Transport: t, Timeout: 60 * time.Second}
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }
 
 func isLoopback(host string) bool {
@@ -159,6 +200,20 @@ type call struct {
 	extra  phpquery.Object
 	// safe marks an operation that may be repeated: reads and upserts.
 	safe bool
+	// encoded, when set, is the form already encoded (params and extra are
+	// then ignored).
+	encoded string
+	// hooks, when set, are told of each attempt (the Importer's pacing).
+	hooks *attemptHooks
+}
+
+// attemptHooks let a caller pace every attempt of a call, retries
+// included, and learn how each went.
+type attemptHooks struct {
+	// before is called before each attempt; an error ends the call with it.
+	before func(ctx context.Context) error
+	// after is called after each attempt with its duration and error.
+	after func(took time.Duration, err error)
 }
 
 // do performs c, retrying as the policy allows, and decodes a 2xx answer
@@ -167,14 +222,25 @@ func (b *backend) do(ctx context.Context, c call, out any) error {
 	if b.err != nil {
 		return b.err
 	}
-	form, err := phpquery.FromStruct(c.params)
-	if err != nil {
-		return fmt.Errorf("chargedesk api: %s %s: %w", c.method, c.path, err)
+	encoded := c.encoded
+	if encoded == "" {
+		var err error
+		if encoded, err = encodeForm(c.params, c.extra); err != nil {
+			return fmt.Errorf("chargedesk api: %s %s: %w", c.method, c.path, err)
+		}
 	}
-	encoded := phpquery.Encode(append(form, c.extra...), phpquery.Indexed)
 	start := b.now()
 	for attempt := 1; ; attempt++ {
+		if c.hooks != nil && c.hooks.before != nil {
+			if err := c.hooks.before(ctx); err != nil {
+				return err
+			}
+		}
+		sent := b.now()
 		body, reached, err := b.send(ctx, c, encoded)
+		if c.hooks != nil && c.hooks.after != nil {
+			c.hooks.after(b.now().Sub(sent), err)
+		}
 		if err == nil {
 			if out == nil {
 				return nil
@@ -204,10 +270,20 @@ func (b *backend) do(ctx context.Context, c call, out any) error {
 	}
 }
 
+// encodeForm encodes params and extra as PHP's http_build_query would.
+func encodeForm(params any, extra phpquery.Object) (string, error) {
+	form, err := phpquery.FromStruct(params)
+	if err != nil {
+		return "", err
+	}
+	return phpquery.Encode(append(form, extra...), phpquery.Indexed), nil
+}
+
 // send makes one attempt. reached reports whether the request may have
-// reached ChargeDesk (its headers were written).
+// reached ChargeDesk (its headers were written); it is only traced for an
+// operation that is not safe, the one case where it matters.
 func (b *backend) send(ctx context.Context, c call, encoded string) (body []byte, reached bool, err error) {
-	u := b.base.String() + c.path
+	u := b.baseURL + c.path
 	var reader io.Reader
 	if c.method == http.MethodPost {
 		reader = strings.NewReader(encoded)
@@ -215,29 +291,33 @@ func (b *backend) send(ctx context.Context, c call, encoded string) (body []byte
 		u += "?" + encoded
 	}
 	var wrote atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteHeaders: func() { wrote.Store(true) },
-	})
+	if !c.safe {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteHeaders: func() { wrote.Store(true) },
+		})
+	}
 	req, err := http.NewRequestWithContext(ctx, c.method, u, reader)
 	if err != nil {
 		return nil, false, fmt.Errorf("chargedesk api: %s %s: %w", c.method, c.path, err)
 	}
-	req.Header.Set("Authorization", b.auth)
-	req.Header.Set("Accept", "application/json")
-	ua := "chargedesk-go/" + Version
-	if b.userAgent != "" {
-		ua = b.userAgent + " " + ua
+	req.Header = http.Header{
+		"Authorization": {b.auth},
+		"Accept":        {"application/json"},
+		"User-Agent":    {b.ua},
 	}
-	req.Header.Set("User-Agent", ua)
 	if reader != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header["Content-Type"] = []string{"application/x-www-form-urlencoded"}
 	}
 	resp, err := b.http.Do(req)
 	if err != nil {
 		return nil, wrote.Load(), &transportError{method: c.method, path: c.path, err: err}
 	}
 	defer resp.Body.Close()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, true, redirectError(resp, c)
+	}
+	body, err = readBody(resp)
 	if err != nil {
 		return nil, true, &transportError{method: c.method, path: c.path, err: err}
 	}
@@ -248,6 +328,37 @@ func (b *backend) send(ctx context.Context, c call, encoded string) (body []byte
 		return nil, true, apiErr
 	}
 	return body, true, nil
+}
+
+// readBody reads an answer's body, at most MaxResponseBytes+1 bytes, in
+// one allocation when the length is announced.
+func readBody(resp *http.Response) ([]byte, error) {
+	limited := io.LimitReader(resp.Body, MaxResponseBytes+1)
+	if n := resp.ContentLength; n >= 0 && n <= MaxResponseBytes {
+		buf := make([]byte, n+1) // +1 sees a body longer than announced
+		got, err := io.ReadFull(limited, buf)
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+			return buf[:got], nil
+		case err != nil:
+			return nil, err
+		}
+		rest, err := io.ReadAll(limited)
+		return append(buf, rest...), err
+	}
+	return io.ReadAll(limited)
+}
+
+// redirectError is the *Error of a 3xx answer, which the client never
+// follows. It names the status and the origin the Location points to,
+// never its path or query (they can carry tokens).
+func redirectError(resp *http.Response, c call) *Error {
+	where := "no usable Location"
+	if loc, err := resp.Location(); err == nil && loc.Host != "" {
+		where = "a redirect to " + loc.Scheme + "://" + loc.Host
+	}
+	return &Error{StatusCode: resp.StatusCode, Method: c.method, Path: c.path, Type: "redirect",
+		Message: fmt.Sprintf("%s with %s; the client follows no redirects from ChargeDesk's API (is the base URL right?)", http.StatusText(resp.StatusCode), where)}
 }
 
 // transportError is a request that got no answer.
@@ -274,6 +385,9 @@ func errorKind(err error) string {
 // or a 2xx body with an "error" member.
 func answerError(resp *http.Response, body []byte, c call, now func() time.Time) *Error {
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if ok && !bytes.Contains(body, []byte(`"error"`)) && !bytes.Contains(body, []byte(`\u`)) {
+		return nil // no member can be named error, escaped or not: nothing to decode
+	}
 	var envelope struct {
 		Error json.RawMessage `json:"error"`
 	}

@@ -65,17 +65,17 @@ func ExampleImporter() {
 {"object": "charge", "transaction_id": "ch_1", "amount": "34.00", "currency": "USD", "customer": {"id": "cus_1"}}
 {"object": "charge", "transaction_id": "ch_2", "amount": "1.234", "currency": "USD", "customer": {"id": "cus_1"}}
 `
-	im := &api.Importer{Client: client, Concurrency: 4}
+	im := &api.Importer{Client: client}
 	summary, err := im.Run(context.Background(), api.NewJSONLReader(strings.NewReader(lines)).Records(1))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("created %d, updated %d, failed %d\n", summary.Created, summary.Updated, summary.Failed)
+	fmt.Printf("upserted %d, failed %d\n", summary.Upserted, summary.Failed)
 	for _, f := range summary.Failures {
 		fmt.Println(f.Line, f.Object, f.ID)
 	}
 	// Output:
-	// created 2, updated 0, failed 1
+	// upserted 2, failed 1
 	// 3 charge ch_2
 }

@@ -10,6 +10,8 @@ import (
 	"iter"
 	"strings"
 	"sync/atomic"
+
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
 // MaxLineBytes bounds one line of a JSON Lines import; a longer line is
@@ -100,57 +102,171 @@ func (j *JSONLReader) BytesRead() int64 { return j.read.Load() }
 func (j *JSONLReader) Err() error { return j.err }
 
 // DecodeRecord decodes one JSON Lines record (see JSONLReader) into its
-// object and params.
+// object and params, as strictly as the webhook receiver reads a webhook:
+// a line that is not valid UTF-8, repeats a key in any object, spells a
+// known key in another case or Unicode form (which encoding/json would
+// silently match), has an unknown field, or holds an id with a leading or
+// trailing space or an invisible or control character is refused with an
+// error that names the problem, never the line's values.
 func DecodeRecord(line []byte) (object string, params any, err error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(line, &fields); err != nil || fields == nil {
-		return "", nil, errors.New("not a JSON object")
+	if err := wire.Check(line, new(lineHead)); err != nil {
+		return "", nil, describeCheckError(err)
 	}
-	raw, ok := fields["object"]
+	object, ok := leadingObject(line)
 	if !ok {
-		return "", nil, errors.New(`no "object" (charge, customer, subscription or product)`)
-	}
-	if err := json.Unmarshal(raw, &object); err != nil {
-		return "", nil, errors.New(`"object" must be text`)
-	}
-	delete(fields, "object")
-	rest, err := json.Marshal(fields)
-	if err != nil {
-		return "", nil, errors.New("not a JSON object")
+		var head struct {
+			Object *string `json:"object"`
+		}
+		if err := json.Unmarshal(line, &head); err != nil {
+			return "", nil, errors.New(`"object" must be text`)
+		}
+		if head.Object == nil {
+			return "", nil, errors.New(`no "object" (charge, customer, subscription or product)`)
+		}
+		object = *head.Object
 	}
 	switch object {
 	case "charge":
-		params, err = decodeParams[ChargeParams](rest)
+		var l struct {
+			Object string `json:"object"`
+			ChargeParams
+		}
+		if err := decodeLine(line, &l); err != nil {
+			return object, nil, err
+		}
+		p := &l.ChargeParams
+		return object, p, checkIDs(idField{"transaction_id", p.TransactionID}, refID("customer", p.Customer),
+			refID("product", p.Product), refID("subscription", p.Subscription))
 	case "customer":
-		params, err = decodeParams[CustomerParams](rest)
+		var l struct {
+			Object string `json:"object"`
+			CustomerParams
+		}
+		if err := decodeLine(line, &l); err != nil {
+			return object, nil, err
+		}
+		p := &l.CustomerParams
+		return object, p, checkIDs(idField{"customer_id", p.CustomerID})
 	case "subscription":
-		params, err = decodeParams[SubscriptionParams](rest)
+		var l struct {
+			Object string `json:"object"`
+			SubscriptionParams
+		}
+		if err := decodeLine(line, &l); err != nil {
+			return object, nil, err
+		}
+		p := &l.SubscriptionParams
+		ids := []idField{{"subscription_id", p.SubscriptionID}, {"customer_id", p.CustomerID}}
+		for i, item := range p.Items {
+			ids = append(ids, idField{fmt.Sprintf("items[%d]", i), item})
+		}
+		return object, p, checkIDs(ids...)
 	case "product":
-		params, err = decodeParams[ProductParams](rest)
-	default:
-		return "", nil, errors.New(`"object" must be charge, customer, subscription or product`)
+		var l struct {
+			Object string `json:"object"`
+			ProductParams
+		}
+		if err := decodeLine(line, &l); err != nil {
+			return object, nil, err
+		}
+		p := &l.ProductParams
+		return object, p, checkIDs(idField{"product_id", p.ProductID})
 	}
-	if err != nil {
-		return object, nil, err // not a typed nil in params
-	}
-	return object, params, nil
+	return "", nil, errors.New(`"object" must be charge, customer, subscription or product`)
 }
 
-func decodeParams[P any](body []byte) (*P, error) {
-	p := new(P)
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(p); err != nil {
-		return nil, describeJSONError(err)
+// leadingObject returns the value of "object" when it is the line's first
+// member, written plainly, as a platform's export writes it: {"object":
+// "charge", ... It is exact on a line wire.Check accepted, where "object"
+// appears once; any other line is decoded to find it.
+func leadingObject(line []byte) (string, bool) {
+	rest := bytes.TrimLeft(line, " \t")
+	for _, token := range []string{"{", `"object"`, ":", `"`} {
+		var ok bool
+		if rest, ok = bytes.CutPrefix(bytes.TrimLeft(rest, " \t"), []byte(token)); !ok {
+			return "", false
+		}
 	}
-	return p, nil
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
+}
+
+// idField is an id of a record and the field it is in.
+type idField struct{ field, id string }
+
+func refID(field string, r *Ref) idField {
+	if r == nil {
+		return idField{}
+	}
+	return idField{field + ".id", r.ID}
+}
+
+// checkIDs refuses an id with a leading or trailing space or an invisible
+// or control character: ChargeDesk would keep it as a different record
+// than the one meant.
+func checkIDs(ids ...idField) error {
+	for _, f := range ids {
+		if err := wire.CheckID(f.id); err != nil {
+			return fmt.Errorf("%s %v", f.field, err)
+		}
+	}
+	return nil
+}
+
+// decodeLine checks line against the keys of v, the line's object's struct,
+// then decodes it, refusing unknown fields.
+func decodeLine(line []byte, v any) error {
+	if err := wire.Check(line, v); err != nil {
+		return describeCheckError(err)
+	}
+	return decodeStrict(line, v)
+}
+
+// decodeStrict decodes line into v, refusing unknown fields.
+func decodeStrict(line []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return describeJSONError(err)
+	}
+	return nil
+}
+
+// describeCheckError words wire.Check's errors for a line rather than a
+// webhook.
+func describeCheckError(err error) error {
+	switch {
+	case errors.Is(err, wire.ErrEmptyBody), errors.Is(err, wire.ErrNotObject):
+		return errors.New("not a JSON object")
+	case errors.Is(err, wire.ErrBadJSON):
+		msg := strings.TrimPrefix(err.Error(), wire.ErrBadJSON.Error()+": ")
+		msg = strings.ReplaceAll(msg, "the body", "the line")
+		return errors.New(msg)
+	}
+	return err
+}
+
+// lineHead is what every line has: wire.Check holds the line to it first
+// (one object of valid JSON, no key twice in any case, bounded depth),
+// then to its object's own fields (no known key in another case).
+type lineHead struct {
+	Object string `json:"object"`
 }
 
 // describeJSONError names the field and what was wrong, without the value.
 func describeJSONError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("%s must be %s", te.Field, describeGoType(te.Type.String()))
+		field := te.Field
+		// The line decodes into a struct embedding the params: drop the
+		// embedded struct's name from the path.
+		if before, after, ok := strings.Cut(field, "."); ok && strings.HasSuffix(before, "Params") {
+			field = after
+		}
+		return fmt.Errorf("%s must be %s", field, describeGoType(te.Type.String()))
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {

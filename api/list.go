@@ -2,11 +2,16 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"maps"
 	"net/http"
 	"time"
+
+	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
 const (
@@ -18,12 +23,53 @@ const (
 	DefaultPageSize = 100
 )
 
+// ErrNoProgress is yielded by a list whose server makes no progress: it
+// answers the same page for the next offset, or charges outside the time
+// window the list narrowed to. Paging on would loop or repeat records.
+var ErrNoProgress = errors.New("chargedesk api: the list makes no progress")
+
 // fetchPage gets one page of path with the query params, which hold the
-// page's count and offset.
-func fetchPage[T any](ctx context.Context, b *backend, path string, params any) (page[T], error) {
+// page's count and offset, and a digest of its data that tells the same
+// page answered twice.
+func fetchPage[T any](ctx context.Context, b *backend, path string, params any, seed maphash.Seed) (page[T], uint64, error) {
+	var raw rawAnswer
 	var pg page[T]
-	err := b.do(ctx, call{method: http.MethodGet, path: path, params: params, safe: true}, &pg)
-	return pg, err
+	c := call{method: http.MethodGet, path: path, params: params, safe: true}
+	if err := b.do(ctx, c, &raw); err != nil {
+		return pg, 0, err
+	}
+	if err := wire.Decode(raw, &pg); err != nil {
+		return pg, 0, fmt.Errorf("chargedesk api: %s %s: the answer does not decode: %w", c.method, c.path, err)
+	}
+	var data struct {
+		Data json.RawMessage `json:"data"`
+	}
+	_ = json.Unmarshal(raw, &data) // it decoded above
+	return pg, maphash.Bytes(seed, data.Data), nil
+}
+
+// rawAnswer keeps an answer's body as it came.
+type rawAnswer []byte
+
+func (r *rawAnswer) UnmarshalJSON(b []byte) error {
+	*r = append((*r)[:0], b...)
+	return nil
+}
+
+// progress tells a list that makes no progress: a full page whose data is
+// the previous page's.
+type progress struct {
+	seed maphash.Seed
+	last uint64
+	has  bool
+}
+
+func (p *progress) check(digest uint64, n, offset int) error {
+	if p.has && n > 0 && digest == p.last {
+		return fmt.Errorf("%w: the page at offset %d is the previous page again", ErrNoProgress, offset)
+	}
+	p.last, p.has = digest, n > 0
+	return nil
 }
 
 // list pages through path with count and offset, newest first, and yields
@@ -38,8 +84,12 @@ func list[T any](ctx context.Context, b *backend, path string, lp *ListParams, p
 		if lp.Count == 0 {
 			lp.Count = DefaultPageSize
 		}
+		guard := progress{seed: maphash.MakeSeed()}
 		for {
-			pg, err := fetchPage[T](ctx, b, path, params)
+			pg, digest, err := fetchPage[T](ctx, b, path, params, guard.seed)
+			if err == nil {
+				err = guard.check(digest, len(pg.Data), lp.Offset)
+			}
 			if err != nil {
 				yield(nil, err)
 				return
@@ -84,15 +134,24 @@ func listCharges(ctx context.Context, b *backend, p ChargeListParams) iter.Seq2[
 			oldest   time.Time
 			atOldest = map[string]bool{} // ids yielded at oldest
 			skip     map[string]bool     // ids to skip at the window's max
+			guard    = progress{seed: maphash.MakeSeed()}
 		)
 		for {
-			pg, err := fetchPage[Charge](ctx, b, "/charges", &p)
+			pg, digest, err := fetchPage[Charge](ctx, b, "/charges", &p, guard.seed)
+			if err == nil {
+				err = guard.check(digest, len(pg.Data), p.Offset)
+			}
 			if err != nil {
 				yield(nil, err)
 				return
 			}
 			for i := range pg.Data {
 				c := &pg.Data[i]
+				if skip != nil && c.Occurred.After(*window.Max) {
+					yield(nil, fmt.Errorf("%w: a charge came from after occurred[max] %s, the window the list narrowed to",
+						ErrNoProgress, window.Max.Format(time.RFC3339)))
+					return
+				}
 				if skip != nil && c.Occurred.Equal(*window.Max) && skip[chargeKey(c)] {
 					continue
 				}

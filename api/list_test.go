@@ -3,8 +3,11 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,4 +98,97 @@ func TestListPastTheLimitWithoutATimeFilter(t *testing.T) {
 	}
 	require.ErrorIs(t, last, ErrOffsetLimit)
 	assert.Equal(t, 300, n, "every record up to the limit is yielded first")
+}
+
+// sameEveryTime serves a full page of count charges for every request,
+// whatever its offset or window: a server that makes no progress.
+func sameEveryTime(t *testing.T, count int) (*Client, *atomic.Int32) {
+	t.Helper()
+	var calls atomic.Int32
+	var page strings.Builder
+	page.WriteString(`{"object": "list", "data": [`)
+	for i := range count {
+		if i > 0 {
+			page.WriteString(",")
+		}
+		fmt.Fprintf(&page, `{"id": "c%d", "transaction_id": "tx_%d", "occurred": %d}`, i, i, testclock.Now().Unix()-int64(i))
+	}
+	page.WriteString(`]}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = io.WriteString(w, page.String())
+	}))
+	t.Cleanup(srv.Close)
+	return NewClient(testKey, WithBaseURL(srv.URL+"/v1")), &calls
+}
+
+// A server that answers the same page for every offset ends the list with
+// ErrNoProgress after the first page, rather than repeating it to the
+// offset limit or looping.
+func TestListStopsWhenTheServerMakesNoProgress(t *testing.T) {
+	client, calls := sameEveryTime(t, 10)
+	n := 0
+	var last error
+	for _, err := range client.Customers.List(context.Background(), &CustomerListParams{ListParams: ListParams{Count: 10}}) {
+		if err != nil {
+			last = err
+			break
+		}
+		n++
+	}
+	require.ErrorIs(t, last, ErrNoProgress)
+	assert.Equal(t, 10, n, "the first page is yielded once")
+	assert.EqualValues(t, 2, calls.Load())
+
+	calls.Store(0)
+	n = 0
+	for _, err := range client.Charges.List(context.Background(), &ChargeListParams{ListParams: ListParams{Count: 10}}) {
+		if err != nil {
+			last = err
+			break
+		}
+		n++
+	}
+	require.ErrorIs(t, last, ErrNoProgress)
+	assert.Equal(t, 10, n)
+	assert.EqualValues(t, 2, calls.Load())
+}
+
+// Past the offset limit a charge list narrows its window to the oldest
+// charge seen; a server that ignores occurred[max] answers newer charges
+// again, and the list ends with ErrNoProgress instead of yielding them
+// twice.
+func TestChargeListStopsWhenTheWindowDoesNotShrink(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		offset := 0
+		_, _ = fmt.Sscan(r.URL.Query().Get("offset"), &offset)
+		var page strings.Builder
+		page.WriteString(`{"object": "list", "data": [`)
+		for i := range MaxCount {
+			if i > 0 {
+				page.WriteString(",")
+			}
+			n := offset + i // occurred[max] ignored: always the newest first
+			fmt.Fprintf(&page, `{"id": "c%d", "transaction_id": "tx_%d", "occurred": %d}`, n, n, testclock.Now().Unix()-int64(n))
+		}
+		page.WriteString(`]}`)
+		_, _ = io.WriteString(w, page.String())
+	}))
+	defer srv.Close()
+	client := NewClient(testKey, WithBaseURL(srv.URL+"/v1"))
+	seen := map[string]bool{}
+	var last error
+	for c, err := range client.Charges.List(context.Background(), &ChargeListParams{ListParams: ListParams{Count: MaxCount}}) {
+		if err != nil {
+			last = err
+			break
+		}
+		require.False(t, seen[c.ID], "no charge is yielded twice")
+		seen[c.ID] = true
+	}
+	require.ErrorIs(t, last, ErrNoProgress)
+	assert.Len(t, seen, MaxOffset+MaxCount, "every charge up to the limit")
+	assert.LessOrEqual(t, calls.Load(), int32(MaxOffset/MaxCount+2))
 }

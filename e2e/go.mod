@@ -3,7 +3,8 @@ module github.com/chargedesk/chargedesk-go/e2e
 go 1.26.0
 
 require (
-	github.com/chargedesk/chargedesk-go v0.0.0
+	github.com/chargedesk/chargedesk-go v0.1.0
+	github.com/chargedesk/chargedesk-go/cmd v0.1.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/rs/zerolog v1.35.1
@@ -14,10 +15,12 @@ require (
 	github.com/go-chi/chi/v5 v5.5.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/govalues/decimal v0.1.36 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
+	github.com/spf13/cobra v1.10.2 // indirect
+	github.com/spf13/pflag v1.0.10 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )
-
-replace github.com/chargedesk/chargedesk-go => ../

@@ -9,6 +9,8 @@
 //	chargedesk-sim send cancel ... --set action=suspend --unset refund --unset charge
 //	chargedesk-sim payload capture --set charge.status=authorized
 //	chargedesk-sim list
+//	chargedesk-sim version
+//	chargedesk-sim completion bash
 //
 // send posts the example payload of ChargeDesk's documentation for the
 // action (or --file), changed by --set and --unset, to the Base Path given
@@ -16,7 +18,8 @@
 // hold {field} placeholders, filled from the payload as ChargeDesk fills
 // them. It prints success and each field ChargeDesk will update, or the
 // error message the agent sees, and flags answers ChargeDesk cannot use.
-// --json prints the outcome as JSON instead.
+// --json prints the outcome as JSON instead. "chargedesk-sim <command>
+// --help" prints a command's flags.
 //
 // Exit status: 0 when the action succeeded, 1 when it failed or no answer
 // came, 2 when the command is wrong.

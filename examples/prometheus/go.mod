@@ -3,7 +3,7 @@ module github.com/chargedesk/chargedesk-go/examples/prometheus
 go 1.26.0
 
 require (
-	github.com/chargedesk/chargedesk-go v0.0.0
+	github.com/chargedesk/chargedesk-go v0.1.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/rs/zerolog v1.35.1
 	github.com/stretchr/testify v1.12.1
@@ -24,5 +24,3 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
-
-replace github.com/chargedesk/chargedesk-go => ../..

@@ -543,6 +543,13 @@ func setValue(fv reflect.Value, f *fieldPlan, raw []byte) error {
 			fv.Set(reflect.ValueOf(t))
 		}
 		return err
+	case kindPointer:
+		target := reflect.New(fv.Type().Elem())
+		if err := setValue(target.Elem(), f.item, raw); err != nil {
+			return err
+		}
+		fv.Set(target)
+		return nil
 	case kindRecord, kindRecordPtr:
 		if isEmptyPHPArray(raw) { // PHP's empty array: an empty record
 			if f.kind == kindRecordPtr {
@@ -650,7 +657,8 @@ const (
 	kindBool
 	kindTime
 	kindStrings
-	kindList // a list of values that decode themselves (json.RawMessage, amounts)
+	kindList    // a list of values that decode themselves (json.RawMessage, amounts)
+	kindPointer // a pointer to a scalar: set when the member is there and not null
 	kindMap
 	kindRecord
 	kindRecordPtr
@@ -669,7 +677,7 @@ type fieldPlan struct {
 	index []int
 	kind  kind
 	elem  *plan      // a record's, or a list of records' element's
-	item  *fieldPlan // a kindList's element's
+	item  *fieldPlan // a kindList's element's, a kindPointer's target's
 }
 
 // plans holds every complete plan; planMu guards their building.
@@ -756,6 +764,10 @@ func fieldsOf(t reflect.Type, index []int, building map[reflect.Type]*plan) []fi
 			f.elem = buildPlan(et, building)
 		case kindList:
 			f.item = &fieldPlan{name: name, kind: kindUnmarshaler}
+		case kindPointer:
+			elem := sf
+			elem.Type = sf.Type.Elem()
+			f.item = &fieldPlan{name: name, kind: kindOf(elem)}
 		}
 		fields = append(fields, f)
 	}
@@ -791,6 +803,14 @@ func kindOf(sf reflect.StructField) kind {
 		return kindRecordList
 	case t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType):
 		return kindUnmarshaler
+	case t.Kind() == reflect.Pointer:
+		switch t.Elem().Kind() {
+		case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Bool:
+			return kindPointer
+		}
+		if t.Elem() == timeType {
+			return kindPointer
+		}
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -844,4 +864,21 @@ func fieldOf(v reflect.Value, index []int) reflect.Value {
 		v = v.Field(x)
 	}
 	return v
+}
+
+// Check checks body's structure as Decode does, against the fields of the
+// struct v points to (a key of one spelled in another case is refused),
+// and reports only what is wrong with the structure: a value that does not
+// fit its field is not its concern. v is left as it was.
+func Check(body []byte, v any) error {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("wire.Check: %T is not a pointer to a struct", v)
+	}
+	err := Decode(body, reflect.New(t.Elem()).Interface())
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return nil
+	}
+	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,8 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
+	"github.com/chargedesk/chargedesk-go/cmd/internal/cli"
 )
 
 const defaultURL = "http://127.0.0.1:8080/chargedesk"
@@ -35,6 +38,9 @@ type headerFlags struct{ h http.Header }
 
 func (f *headerFlags) String() string { return "" }
 
+// Type names the value in help.
+func (f *headerFlags) Type() string { return "'Name: value'" }
+
 func (f *headerFlags) Set(s string) error {
 	name, value, ok := strings.Cut(s, ":")
 	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
@@ -55,6 +61,9 @@ type setFlag struct{ o *overrideFlags }
 
 func (f setFlag) String() string { return "" }
 
+// Type names the value in help.
+func (f setFlag) Type() string { return "path=value" }
+
 func (f setFlag) Set(s string) error {
 	if strings.HasPrefix(s, "-") {
 		return errors.New("is path=value; use --unset to remove a field")
@@ -71,6 +80,9 @@ type unsetFlag struct{ o *overrideFlags }
 
 func (f unsetFlag) String() string { return "" }
 
+// Type names the value in help.
+func (f unsetFlag) Type() string { return "path" }
+
 func (f unsetFlag) Set(s string) error {
 	o, err := chargedesktest.ParseOverride("-" + s)
 	if err != nil || s == "" || strings.Contains(s, "=") {
@@ -80,56 +92,67 @@ func (f unsetFlag) Set(s string) error {
 	return nil
 }
 
-// parseArgs reads "<action> [flags]", flags before or after the action.
-func parseArgs(cmd string, args []string, withSend bool) (chargedesk.Action, *options, error) {
-	opts := &options{}
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&opts.file, "file", "", "")
-	fs.Var(setFlag{&opts.overrides}, "set", "")
-	fs.Var(unsetFlag{&opts.overrides}, "unset", "")
-	if withSend {
-		fs.StringVar(&opts.url, "url", defaultURL, "")
-		fs.StringVar(&opts.path, "path", "", "")
-		fs.Var(&opts.headers, "H", "")
-		fs.Var(&opts.headers, "header", "")
-		fs.BoolVar(&opts.json, "json", false, "")
-		fs.DurationVar(&opts.timeout, "timeout", 10*time.Second, "")
-		fs.BoolVar(&opts.verbose, "v", false, "")
-	}
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return "", nil, errHelp
-			}
-			return "", nil, usagef("%s: %v", cmd, err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
-	switch len(positional) {
+// actionArg takes the one action argument a command acts on.
+func actionArg(c *cobra.Command, args []string) error {
+	switch len(args) {
 	case 0:
-		return "", nil, usagef("%s needs an action: one of %v", cmd, chargedesk.Actions())
+		return usagef("%s needs an action: one of %v", c.Name(), chargedesk.Actions())
 	case 1:
-	default:
-		return "", nil, usagef("%s takes one action, not %q", cmd, positional)
+		_, err := parseAction(args[0])
+		return err
 	}
-	action, err := parseAction(positional[0])
-	if err != nil {
-		return "", nil, err
+	return usagef("%s takes one action, not %q", c.Name(), args)
+}
+
+// addPayloadFlags adds the flags that build the payload: --file, --set and
+// --unset.
+func addPayloadFlags(fs *pflag.FlagSet, opts *options) {
+	fs.StringVar(&opts.file, "file", "", "the JSON payload to send (\"-\" for stdin) instead of the documented example")
+	fs.Var(setFlag{&opts.overrides}, "set", "change a payload field, as path=value; repeatable, applied in order; a field the payload\n"+
+		"lacks is added, with a warning. A JSON literal is sent as such (5.00, true, null,\n"+
+		"\"quoted text\", {...}), anything else as a string:\n--set refund_amount=5.00 --set charge.status=authorized")
+	fs.Var(unsetFlag{&opts.overrides}, "unset", "remove a payload `field`: --unset charge; repeatable")
+}
+
+func newSendCmd(colors cli.Palette) *cobra.Command {
+	opts := &options{}
+	cmd := &cobra.Command{
+		Use:   "send <action> [flags]",
+		Short: "Send the example payload of an action to a receiver and show what the agent sees",
+		Long: `Send the example payload of ChargeDesk's documentation for an action (or
+--file), changed by --set and --unset, to the Base Path --url followed by
+the action's path, as ChargeDesk does; print success and each field
+ChargeDesk will update, or the error message the agent sees, and flag
+answers ChargeDesk cannot use. Redirects are not followed, as ChargeDesk
+does not follow them.
+
+The URL, the path and header values may hold {field} placeholders, filled
+from the payload as ChargeDesk fills them: -H 'X-Charge: {charge_id}'.
+
+Exit status: 0 when the action succeeded, 1 when it failed or no answer
+came, 2 when the command line is wrong.`,
+		Example: `  chargedesk-sim send refund --url http://127.0.0.1:8080/chargedesk -H 'Authorization: Bearer <secret>'
+  chargedesk-sim send refund --set refund_amount=5.00 --json
+  chargedesk-sim send cancel --set action=suspend --unset refund --unset charge`,
+		Args:              actionArg,
+		ValidArgsFunction: completeAction,
+		RunE: func(c *cobra.Command, args []string) error {
+			failed, err := send(c.Context(), args[0], opts, c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr(), colors)
+			if err == nil && failed {
+				return cli.Exit(cli.ExitFailed)
+			}
+			return err
+		},
 	}
-	if withSend && opts.timeout <= 0 {
-		return "", nil, usagef("--timeout must be more than 0")
-	}
-	if opts.path != "" && !strings.HasPrefix(opts.path, "/") {
-		return "", nil, usagef("--path must start with /")
-	}
-	return action, opts, nil
+	fs := cmd.Flags()
+	fs.StringVar(&opts.url, "url", defaultURL, "the Base Path, as entered in ChargeDesk")
+	fs.StringVar(&opts.path, "path", "", "the action's path below the Base Path (default /<action>)")
+	fs.VarP(&opts.headers, "header", "H", "a header, as entered in ChargeDesk, as 'Name: value'; repeatable")
+	addPayloadFlags(fs, opts)
+	fs.BoolVar(&opts.json, "json", false, "print the outcome as JSON")
+	fs.DurationVar(&opts.timeout, "timeout", 10*time.Second, "give up waiting for the answer after this long")
+	fs.BoolVarP(&opts.verbose, "verbose", "v", false, "print the request and its body on stderr; header values with fixed\ntext (secrets) are masked, placeholder-only ones shown filled")
+	return cmd
 }
 
 // buildBody returns the payload to send: the example or --file, with the
@@ -162,26 +185,18 @@ func buildBody(action chargedesk.Action, opts *options, stdin io.Reader, stderr 
 	return body, nil
 }
 
-// payload prints the body send would send.
-func payload(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	action, opts, err := parseArgs("payload", args, false)
-	if err != nil {
-		return err
-	}
-	body, err := buildBody(action, opts, stdin, stderr)
-	if err != nil {
-		return err
-	}
-	_, err = stdout.Write(append(body, '\n'))
-	return err
-}
-
 // send sends the webhook and prints the outcome; failed reports whether
 // the action failed as the agent would see it.
-func send(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (failed bool, err error) {
-	action, opts, err := parseArgs("send", args, true)
+func send(ctx context.Context, arg string, opts *options, stdin io.Reader, stdout, stderr io.Writer, colors cli.Palette) (failed bool, err error) {
+	action, err := parseAction(arg)
 	if err != nil {
 		return false, err
+	}
+	if opts.timeout <= 0 {
+		return false, usagef("--timeout must be more than 0")
+	}
+	if opts.path != "" && !strings.HasPrefix(opts.path, "/") {
+		return false, usagef("--path must start with /")
 	}
 	body, err := buildBody(action, opts, stdin, stderr)
 	if err != nil {
@@ -218,7 +233,7 @@ func send(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 			return false, err
 		}
 	} else {
-		printOutcome(stdout, out)
+		printOutcome(stdout, out, colors)
 	}
 	return !out.OK, nil
 }
@@ -235,10 +250,10 @@ func printRequest(w io.Writer, req *http.Request, templates http.Header, body []
 }
 
 // printOutcome shows the outcome as the agent sees it.
-func printOutcome(w io.Writer, o *chargedesktest.Outcome) {
+func printOutcome(w io.Writer, o *chargedesktest.Outcome, colors cli.Palette) {
 	switch {
 	case o.OK:
-		fmt.Fprintf(w, "✔ %s succeeded (HTTP %d)\n", o.Action, o.Status)
+		fmt.Fprintf(w, "%s %s succeeded (HTTP %d)\n", colors.Green("✔"), o.Action, o.Status)
 		if o.RedirectURL != "" {
 			fmt.Fprintf(w, "  redirect_url → %s\n", o.RedirectURL)
 		}
@@ -250,11 +265,11 @@ func printOutcome(w io.Writer, o *chargedesktest.Outcome) {
 			fmt.Fprintln(w, "  (no update objects: ChargeDesk updates the charge or subscription itself)")
 		}
 	case o.ErrorMessage != "":
-		fmt.Fprintf(w, "✘ %s failed (HTTP %d): %s\n", o.Action, o.Status, o.ErrorMessage)
+		fmt.Fprintf(w, "%s %s failed (HTTP %d): %s\n", colors.Red("✘"), o.Action, o.Status, o.ErrorMessage)
 	default:
-		fmt.Fprintf(w, "✘ %s failed (HTTP %d), with no message for the agent\n", o.Action, o.Status)
+		fmt.Fprintf(w, "%s %s failed (HTTP %d), with no message for the agent\n", colors.Red("✘"), o.Action, o.Status)
 	}
 	for _, p := range o.Problems {
-		fmt.Fprintf(w, "⚠ %s\n", p)
+		fmt.Fprintf(w, "%s %s\n", colors.Yellow("⚠"), p)
 	}
 }

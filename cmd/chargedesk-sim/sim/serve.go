@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,9 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/api/apitest"
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
+	"github.com/chargedesk/chargedesk-go/cmd/internal/cli"
 )
 
 // serveOptions are serve's flags.
@@ -33,66 +37,93 @@ type serveOptions struct {
 	failRate  float64
 	latency   time.Duration
 	clock     string
+	json      bool
 }
 
-func parseServe(args []string) (*serveOptions, error) {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	o := &serveOptions{}
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8090", "")
-	fs.StringVar(&o.basePath, "base-path", "", "")
-	fs.Var(&o.headers, "H", "")
-	fs.Var(&o.headers, "header", "")
-	fs.Var(&o.paths, "path", "")
-	fs.DurationVar(&o.timeout, "webhook-timeout", 30*time.Second, "")
-	fs.StringVar(&o.apiKey, "api-key", "", "")
-	fs.StringVar(&o.state, "state", "", "")
-	fs.IntVar(&o.rateLimit, "rate-limit", 0, "")
-	fs.Float64Var(&o.failRate, "fail-rate", 0, "")
-	fs.DurationVar(&o.latency, "latency", 0, "")
-	fs.StringVar(&o.clock, "clock", "", "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, errHelp
-		}
-		return nil, usagef("serve: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return nil, usagef("serve takes no arguments, got %q", fs.Arg(0))
-	}
+// addServeFlags adds serve's flags to fs.
+func addServeFlags(fs *pflag.FlagSet, o *serveOptions) {
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8090", "where to listen; the agent console is at /, the API at /v1")
+	fs.StringVar(&o.basePath, "base-path", "", "the Custom Integration's Base Path: agent actions (the API's gateway\n"+
+		"operations and the console's buttons) are sent there as webhooks, and the answer applied")
+	fs.VarP(&o.headers, "header", "H", "a header of the Custom Integration, as 'Name: value'; repeatable")
+	fs.Var(&o.paths, "path", "an action's path below the Base Path, as action=/path; repeatable")
+	fs.DurationVar(&o.timeout, "webhook-timeout", 30*time.Second, "how long to wait for the integration's answer")
+	fs.StringVar(&o.apiKey, "api-key", "", "the secret `key` clients must send (default: made up and printed)")
+	fs.StringVar(&o.state, "state", "", "load the records from `FILE` at start, save them there at exit")
+	fs.IntVar(&o.rateLimit, "rate-limit", 0, "answer 429 with Retry-After above `N` requests a second (0: no limit)")
+	fs.Float64Var(&o.failRate, "fail-rate", 0, "answer this fraction of requests (0 to 1) with 503")
+	fs.DurationVar(&o.latency, "latency", 0, "delay every API answer by this long (such as 150ms)")
+	fs.StringVar(&o.clock, "clock", "", "start the local ChargeDesk's clock at `TIME` (RFC 3339), running on from\nthere: records are stamped by it")
+	fs.BoolVar(&o.json, "json", false, "print the API's URL, the console's and the key as one JSON object once listening;\nlater messages go to stderr")
+}
+
+// check refuses options that do not fit together.
+func (o *serveOptions) check() error {
 	if o.basePath != "" && !strings.HasPrefix(o.basePath, "http://") && !strings.HasPrefix(o.basePath, "https://") {
-		return nil, usagef("serve: --base-path must be an http(s) URL, such as %s", defaultURL)
+		return usagef("serve: --base-path must be an http(s) URL, such as %s", defaultURL)
 	}
 	if o.basePath == "" && (len(o.headers.h) > 0 || len(o.paths.m) > 0) {
-		return nil, usagef("serve: -H and --path need --base-path, the URL webhooks go to")
+		return usagef("serve: -H and --path need --base-path, the URL webhooks go to")
 	}
 	if o.timeout <= 0 {
-		return nil, usagef("serve: --webhook-timeout must be more than 0")
+		return usagef("serve: --webhook-timeout must be more than 0")
 	}
 	if o.clock != "" {
 		if _, err := time.Parse(time.RFC3339, o.clock); err != nil {
-			return nil, usagef("serve: --clock must be an RFC 3339 time, such as 2031-06-30T12:00:00Z")
+			return usagef("serve: --clock must be an RFC 3339 time, such as 2031-06-30T12:00:00Z")
 		}
 	}
 	if o.rateLimit < 0 || o.failRate < 0 || o.failRate > 1 || o.latency < 0 {
-		return nil, usagef("serve: --rate-limit and --latency must not be negative, --fail-rate must be between 0 and 1")
+		return usagef("serve: --rate-limit and --latency must not be negative, --fail-rate must be between 0 and 1")
 	}
-	return o, nil
+	return nil
+}
+
+// newServeCmd returns the serve command; ready, when not nil, is called
+// with the API's URL and key once it accepts connections.
+func newServeCmd(ready func(apiURL, key string)) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Run a local ChargeDesk: its REST API, agent actions and agent console",
+		Long: `Run a local, stateful ChargeDesk until Ctrl-C: its REST API under /v1 (import
+into it with chargedesk import --api-url), its agent actions, which send the
+documented webhooks to --base-path and apply the answers, and an agent
+console at /. --rate-limit, --fail-rate and --latency inject faults for
+client tests.`,
+		Example: `  chargedesk-sim serve --api-key sk_local_dev_key_0123456789
+  chargedesk-sim serve --base-path http://127.0.0.1:8080/chargedesk -H 'Authorization: Bearer <secret>' --state local.json
+  chargedesk-sim serve --latency 150ms --rate-limit 200`,
+		Args: cli.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.check(); err != nil {
+				return err
+			}
+			return serve(c.Context(), o, c.OutOrStdout(), c.ErrOrStderr(), ready)
+		},
+	}
+	addServeFlags(cmd.Flags(), o)
+	return cmd
 }
 
 // Serve runs "chargedesk-sim serve args" until ctx is done, for tests that
 // need a local ChargeDesk in-process. ready, when not nil, is called with
 // the API's URL and key once it accepts connections.
 func Serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(apiURL, key string)) error {
-	return serve(ctx, args, stdout, stderr, ready)
+	cmd := newServeCmd(ready)
+	if args == nil {
+		args = []string{}
+	}
+	cmd.SetArgs(args)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cli.UsageError{Err: err} })
+	return cmd.ExecuteContext(ctx)
 }
 
 // serve runs a local ChargeDesk until ctx is done.
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(apiURL, key string)) error {
-	o, err := parseServe(args)
-	if err != nil {
-		return err
-	}
+func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready func(apiURL, key string)) error {
 	madeUp := o.apiKey == ""
 	if madeUp {
 		b := make([]byte, 16)
@@ -139,15 +170,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	go func() { served <- srv.Serve(ln) }()
 
 	apiURL := "http://" + ln.Addr().String() + "/v1"
-	fmt.Fprintf(stdout, "Local ChargeDesk API on %s\n", apiURL)
-	fmt.Fprintf(stdout, "Agent console on http://%s/\n", ln.Addr())
-	if agent != nil {
-		fmt.Fprintf(stdout, "Agent actions are sent to %s\n", o.basePath)
+	if o.json {
+		if err := printServing(stdout, apiURL, "http://"+ln.Addr().String()+"/", o.apiKey, madeUp, o.basePath); err != nil {
+			return err
+		}
+		stdout = stderr // the JSON object is all standard output holds
 	} else {
-		fmt.Fprintln(stdout, "No --base-path: agent actions apply ChargeDesk's default change without a webhook")
-	}
-	if madeUp {
-		fmt.Fprintf(stdout, "API key (made up for this run; set one with --api-key): %s\n", o.apiKey)
+		fmt.Fprintf(stdout, "Local ChargeDesk API on %s\n", apiURL)
+		fmt.Fprintf(stdout, "Agent console on http://%s/\n", ln.Addr())
+		if agent != nil {
+			fmt.Fprintf(stdout, "Agent actions are sent to %s\n", o.basePath)
+		} else {
+			fmt.Fprintln(stdout, "No --base-path: agent actions apply ChargeDesk's default change without a webhook")
+		}
+		if madeUp {
+			fmt.Fprintf(stdout, "API key (made up for this run; set one with --api-key): %s\n", o.apiKey)
+		}
 	}
 	if ready != nil {
 		ready(apiURL, o.apiKey)
@@ -172,10 +210,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	return nil
 }
 
+// printServing writes serve's --json object.
+func printServing(w io.Writer, apiURL, consoleURL, key string, madeUp bool, basePath string) error {
+	return json.NewEncoder(w).Encode(struct {
+		APIURL     string `json:"api_url"`
+		ConsoleURL string `json:"console_url"`
+		APIKey     string `json:"api_key"`
+		KeyMadeUp  bool   `json:"api_key_made_up"`
+		BasePath   string `json:"base_path,omitempty"`
+	}{apiURL, consoleURL, key, madeUp, basePath})
+}
+
 // pathFlags collects --path action=/path.
 type pathFlags struct{ m map[chargedesk.Action]string }
 
 func (f *pathFlags) String() string { return "" }
+
+// Type names the value in help.
+func (f *pathFlags) Type() string { return "action=/path" }
 
 func (f *pathFlags) Set(s string) error {
 	name, p, ok := strings.Cut(s, "=")

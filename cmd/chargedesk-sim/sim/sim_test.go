@@ -233,14 +233,72 @@ func TestVerboseMasksOnlySecrets(t *testing.T) {
 	assert.NotContains(t, errOut+out, "very-secret-value-123")
 }
 
-// --help after a command prints the flags and succeeds.
-func TestSendHelp(t *testing.T) {
-	for _, args := range [][]string{{"send", "refund", "--help"}, {"send", "-h"}, {"payload", "--help"}, {"serve", "--help"}} {
-		code, out, errOut := runSim(t, "", args...)
-		assert.Equal(t, 0, code, args)
-		assert.Contains(t, out, "--set path=value", args)
-		assert.Empty(t, errOut, args)
+// --help in any position prints the command's own help on stdout and
+// succeeds.
+func TestCommandHelp(t *testing.T) {
+	tests := []struct {
+		args      []string
+		has, hasn string
+	}{
+		{[]string{"send", "refund", "--help"}, "chargedesk-sim send <action> [flags]", "--base-path"},
+		{[]string{"send", "-h"}, "--set path=value", "--base-path"},
+		{[]string{"--help", "send"}, "--timeout duration", "--state"},
+		{[]string{"help", "send"}, "-H, --header 'Name: value'", "--state"},
+		{[]string{"payload", "--help"}, "chargedesk-sim payload <action> [flags]", "--timeout"},
+		{[]string{"serve", "--help"}, "--clock TIME", "--set"},
+		{[]string{"serve", "--latency", "1s", "-h"}, "--rate-limit N", "--unset"},
+		{[]string{"list", "--help"}, "--json", "--set"},
+		{[]string{"--help"}, "Available Commands:", "--timeout"},
+		{[]string{"help"}, "send        Send the example payload", "--timeout"},
 	}
+	for _, tt := range tests {
+		code, out, errOut := runSim(t, "", tt.args...)
+		assert.Equal(t, 0, code, tt.args)
+		assert.Contains(t, out, tt.has, tt.args)
+		assert.NotContains(t, out, tt.hasn, tt.args)
+		assert.Empty(t, errOut, tt.args)
+	}
+}
+
+// version prints the version from the build's module information; a test
+// binary built from a checkout says (devel).
+func TestVersion(t *testing.T) {
+	code, out, _ := runSim(t, "", "version")
+	assert.Equal(t, 0, code)
+	assert.Regexp(t, `^chargedesk-sim \S+ \(library \S+.*, go1\.\d+`, out)
+	code, out, _ = runSim(t, "", "version", "--json")
+	assert.Equal(t, 0, code)
+	var v struct{ Version, Go string }
+	require.NoError(t, json.Unmarshal([]byte(out), &v))
+	assert.NotEmpty(t, v.Version)
+	assert.Contains(t, v.Go, "go1.")
+	code, out, _ = runSim(t, "", "--version")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "chargedesk-sim ")
+}
+
+// completion prints a shell's completion script, and actions complete.
+func TestCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		code, out, _ := runSim(t, "", "completion", shell)
+		assert.Equal(t, 0, code, shell)
+		assert.Contains(t, out, "chargedesk-sim", shell)
+	}
+	code, out, _ := runSim(t, "", "__complete", "send", "re")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "refund\t/refund")
+	assert.Contains(t, out, "reactivate\t/reactivate")
+}
+
+// list --json is the actions for a script.
+func TestListJSON(t *testing.T) {
+	code, out, _ := runSim(t, "", "list", "--json")
+	require.Equal(t, 0, code)
+	var actions []struct{ Action, Path, Description string }
+	require.NoError(t, json.Unmarshal([]byte(out), &actions))
+	require.Len(t, actions, len(chargedesk.Actions()))
+	assert.Equal(t, "refund", actions[0].Action)
+	assert.Equal(t, "/refund", actions[0].Path)
 }
 
 // A --set that adds a field the payload lacks is most often a typo: it is
@@ -288,7 +346,8 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no arguments", nil, "Usage:"},
-		{"unknown command", []string{"sned"}, `unknown command "sned"`},
+		{"unknown command", []string{"sned"}, `unknown command "sned" for "chargedesk-sim"; did you mean send?`},
+		{"unknown command after flags", []string{"--help=false", "paylod"}, "did you mean payload?"},
 		{"no action", []string{"send"}, "send needs an action"},
 		{"unknown action", []string{"send", "refunds"}, `unknown action "refunds"`},
 		{"two actions", []string{"send", "refund", "void"}, "send takes one action"},
@@ -301,8 +360,9 @@ func TestUsageErrors(t *testing.T) {
 		{"bad path", []string{"send", "refund", "--path", "refund"}, "--path must start with /"},
 		{"bad url", []string{"send", "refund", "--url", "127.0.0.1:8080/chargedesk"}, "--url must be an http(s) URL"},
 		{"missing file", []string{"send", "refund", "--file", "/nonexistent/x.json"}, "--file:"},
-		{"unknown flag", []string{"send", "refund", "--jsn"}, "flag provided but not defined: -jsn"},
-		{"payload takes no url", []string{"payload", "refund", "--url", "http://x"}, "flag provided but not defined: -url"},
+		{"unknown flag", []string{"send", "refund", "--jsn"}, "unknown flag: --jsn\nRun 'chargedesk-sim send --help' for usage."},
+		{"payload takes no url", []string{"payload", "refund", "--url", "http://x"}, "unknown flag: --url"},
+		{"bad duration", []string{"send", "refund", "--timeout", "soon"}, `invalid argument "soon" for "--timeout"`},
 		{"list takes nothing", []string{"list", "refund"}, "list takes no arguments"},
 	}
 	for _, tt := range tests {
@@ -344,10 +404,4 @@ func TestPayloadCommand(t *testing.T) {
 	want, err := chargedesktest.Payload(chargedesk.ActionEditPlans)
 	require.NoError(t, err)
 	assert.Equal(t, string(want)+"\n", out)
-}
-
-func TestHelp(t *testing.T) {
-	code, out, _ := runSim(t, "", "help")
-	assert.Equal(t, 0, code)
-	assert.Contains(t, out, "chargedesk-sim send <action> [flags]")
 }
