@@ -99,16 +99,22 @@ func (s *ChargesService) Preview(ctx context.Context, p *ChargePreviewParams) (*
 	return out, s.b.do(ctx, call{method: http.MethodGet, path: "/charges/preview", params: p, safe: true}, out)
 }
 
-// Items returns a charge's line items (getChargeItems).
+// Items returns a charge's line items (getChargeItems): the seed's
+// {data: [...]} or ChargeDesk's documented {items: [...], taxes: [...]}
+// (whose taxes are not returned).
 func (s *ChargesService) Items(ctx context.Context, id string) ([]LineItem, error) {
 	path, err := idPath("/charges", "charge id", id)
 	if err != nil {
 		return nil, err
 	}
-	var out struct {
-		Data []LineItem `json:"data"`
+	var out itemsPage
+	if err := s.b.do(ctx, call{method: http.MethodGet, path: path + "/items", safe: true}, &out); err != nil {
+		return nil, err
 	}
-	return out.Data, s.b.do(ctx, call{method: http.MethodGet, path: path + "/items", safe: true}, &out)
+	if out.Data != nil {
+		return out.Data, nil
+	}
+	return out.Items, nil
 }
 
 // Email sends the charge's email notification (emailCharge). It is not

@@ -79,7 +79,7 @@ func TestAPIRules(t *testing.T) {
 		{"amount finer than currency", "POST", "/v1/products", "product_id=q&amount=5.5&currency=JPY", 400, `"incorrect_parameter":"amount"`},
 		{"count too large", "GET", "/v1/customers?count=501", "", 400, `"incorrect_parameter":"count"`},
 		{"offset past the limit", "GET", "/v1/customers?offset=50001", "", 400, `"code":"offset_too_large"`},
-		{"list envelope", "GET", "/v1/customers", "", 200, `"object":"list"`},
+		{"list envelope", "GET", "/v1/customers", "", 200, `{"data":[{`},
 		{"empty metadata is []", "GET", "/v1/customers/c", "", 200, `"metadata":[]`},
 		{"missing", "GET", "/v1/charges/nope", "", 404, `"code":"resource_missing"`},
 		{"refund more than remains", "POST", "/v1/gateway/charges/x/refund", "", 404, "No such charge"},

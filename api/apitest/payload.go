@@ -14,53 +14,56 @@ const company = "local"
 var symbols = map[string]string{"USD": "$", "AUD": "$", "CAD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 // chargeObject is a stored charge as a webhook's "charge" object, with
-// every field of ChargeDesk's documented examples.
-func (s *Server) chargeObject(r *record) map[string]any {
-	currency := r.str("currency")
-	amount, refunded := formatAmount(r.amount("amount"), currency), formatAmount(r.amount("amount_refunded"), currency)
-	custID := r.str("customer")
-	cust := s.stores["customers"].find(custID)
-	field := func(name string) any {
+// every field of ChargeDesk's documented examples: ChargeDesk's documented
+// answers carry the same object.
+func (s *Server) chargeObject(r *charge) map[string]any {
+	currency := r.Currency
+	amount, refunded := formatAmount(r.Amount, currency), formatAmount(r.AmountRefunded, currency)
+	custID := string(r.Customer)
+	cust, _ := s.stores["customers"].find(custID).(*customer)
+	field := func(get func(*customer) string) any {
 		if cust == nil {
 			return nil
 		}
-		if v := cust.str(name); v != "" {
+		if v := get(cust); v != "" {
 			return v
 		}
 		return nil
 	}
-	status := r.str("status")
-	occurred, _ := r.f["occurred"].(time.Time)
-	// PHP sends an empty metadata array as [].
-	metadata := any([]any{})
-	if m, _ := r.f["metadata"].(map[string]string); len(m) > 0 {
-		metadata = m
+	status := r.Status
+	occurred := time.Unix(int64(r.Occurred), 0)
+	if r.Occurred == 0 {
+		occurred = time.Time{}
 	}
 	symbol := symbols[currency]
+	id := r.id
 	return map[string]any{
 		"amount": amount, "amount_refunded": refunded, "currency": currency,
 		"payment_method": "Credit", "payment_method_brand": "Visa", "gateway_id": "",
-		"charge_id": r.id, "customer_id": custID, "product_id": r.str("product"),
-		"subscription_id": r.str("subscription"), "transaction_id": r.str("transaction_id"),
-		"customer_name": field("name"), "customer_email": field("email"), "customer_username": field("username"),
-		"customer_country": field("country"), "customer_phone": field("phone"),
-		"description": r.str("description"), "last_4_digits": r.str("last_4_digits"),
-		"occurred": unix(occurred), "object": "charge",
+		"charge_id": id, "customer_id": custID, "product_id": string(r.Product),
+		"subscription_id": string(r.Subscription), "transaction_id": r.TransactionID,
+		"customer_name":     field(func(c *customer) string { return c.Name }),
+		"customer_email":    field(func(c *customer) string { return c.Email }),
+		"customer_username": field(func(c *customer) string { return c.Username }),
+		"customer_country":  field(func(c *customer) string { return c.Country }),
+		"customer_phone":    field(func(c *customer) string { return c.Phone }),
+		"description":       r.Description, "last_4_digits": r.Last4Digits,
+		"occurred": int64(r.Occurred), "object": "charge",
 		"amount_with_commas":        withCommas(amount),
 		"amount_refunded_formatted": symbol + refunded + " " + currency,
 		"amount_symbol":             symbol, "amount_formatted": symbol + amount + " " + currency,
 		"is_paid": isPaid(status), "status": status, "status_text": status,
-		"support_email":        "company-" + company + "+" + r.id + "@chargedesk.invalid",
-		"support_url":          "https://chargedesk.invalid/company-" + company + "/" + r.id,
-		"manage_url":           "https://chargedesk.invalid/manage/company-" + company + "/charges/" + r.id,
-		"invoice_url":          "https://chargedesk.invalid/company-" + company + "/" + r.id + "/invoice",
-		"invoice_download_url": "https://chargedesk.invalid/company-" + company + "/" + r.id + "/invoice/download",
+		"support_email":        "company-" + company + "+" + id + "@chargedesk.invalid",
+		"support_url":          "https://chargedesk.invalid/company-" + company + "/" + id,
+		"manage_url":           manageURL("charges", id),
+		"invoice_url":          "https://chargedesk.invalid/company-" + company + "/" + id + "/invoice",
+		"invoice_download_url": "https://chargedesk.invalid/company-" + company + "/" + id + "/invoice/download",
 		"methods_supported":    []string{"edit", "remind", "email"}, "methods_active": []string{"email"},
 		"occurred_relative": relative(occurred, s.opts.Now()), "occurred_formatted": relative(occurred, s.opts.Now()),
 		"payment_method_describe": "Visa credit card", "added_tax": formatAmount(chargedesk.Amount{}, currency),
-		"invoice_company": nil, "company": "company-" + company, "metadata": metadata, "logs": orLogs(r.logs),
+		"invoice_company": nil, "company": "company-" + company, "metadata": phpObject(r.Metadata), "logs": logs(r.logs),
 		"gateway_url": "", "sent_invoice": "", "sent_invoice_reminder": "", "refunded_at_formatted": "",
-		"product_desc": s.productName(r.str("product")), "name_email": "receipt", "email_last_sent": 0,
+		"product_desc": s.productName(string(r.Product)), "name_email": "receipt", "email_last_sent": 0,
 		"name_send_email": "Send Receipt",
 	}
 }
@@ -68,72 +71,60 @@ func (s *Server) chargeObject(r *record) map[string]any {
 // subscriptionObject is a stored subscription as a webhook's
 // "subscription" object. Its current period runs from its creation by its
 // interval, as far as the clock has gone.
-func (s *Server) subscriptionObject(r *record) map[string]any {
-	currency := r.str("currency")
-	amount := formatAmount(r.amount("amount"), currency)
-	quantity, _ := r.f["quantity"].(int64)
-	interval := r.str("interval")
+func (s *Server) subscriptionObject(r *subscription) map[string]any {
+	currency := r.Currency
+	amount := formatAmount(r.Amount, currency)
+	interval := r.Interval
 	if interval == "" {
 		interval = "month"
 	}
-	count, _ := r.f["interval_count"].(int64)
-	start, end := period(r.created, s.opts.Now(), interval, max(int(count), 1))
-	items, _ := r.f["items"].([]string)
+	start, end := period(time.Unix(int64(r.created), 0).UTC(), s.opts.Now(), interval, max(int(r.IntervalCount), 1))
 	product := ""
-	if len(items) > 0 {
-		product, _, _ = strings.Cut(items[0], " ")
+	if len(r.Items) > 0 {
+		product, _, _ = strings.Cut(r.Items[0], " ")
 	}
 	charges := 0
-	for _, c := range s.stores["charges"].byID {
-		if c.str("subscription") == r.id {
-			charges++
-		}
+	if l := s.stores["charges"].list(indexKey("subscription", r.id)); l != nil {
+		charges = l.len()
 	}
-	trialStart, _ := r.f["trial_start"].(time.Time)
-	trialEnd, _ := r.f["trial_end"].(time.Time)
-	cycles, _ := r.f["billing_cycles_total"].(int64)
-	current, _ := r.f["billing_cycles_current"].(int64)
+	quantity := r.Quantity
 	formatted := symbols[currency] + amount + " " + currency
 	if quantity > 1 {
 		formatted = strconv.FormatInt(quantity, 10) + "x " + formatted
 	}
-	status := r.str("status")
+	status := r.Status
 	canceled := int64(0)
 	if status == "canceled" {
 		canceled = s.opts.Now().Unix()
 	}
-	metadata := any([]any{})
-	if m, _ := r.f["metadata"].(map[string]string); len(m) > 0 {
-		metadata = m
-	}
 	return map[string]any{
-		"subscription_id": r.id, "customer_id": r.str("customer_id"), "product_id": product,
+		"subscription_id": r.id, "customer_id": r.CustomerID, "product_id": product,
 		"amount": amount, "currency": currency, "gateway_id": "", "interval": interval,
-		"interval_count": max(count, 1), "charges": charges, "quantity": max(quantity, 1),
+		"interval_count": max(r.IntervalCount, 1), "charges": charges, "quantity": max(quantity, 1),
 		"current_period_start": start.Unix(), "current_period_end": end.Unix(),
-		"trial_start": unix(trialStart), "trial_end": unix(trialEnd), "ended_at": canceled, "canceled_at": canceled,
-		"has_items": map[bool]int{true: 1, false: 0}[len(items) > 0], "billing_cycles_total": cycles,
-		"billing_cycles_current": max(current, 1), "trial_period_days": 0, "setup_amount": 0,
+		"trial_start": int64(r.TrialStart), "trial_end": int64(r.TrialEnd), "ended_at": canceled, "canceled_at": canceled,
+		"has_items": phpBool(len(r.Items) > 0), "billing_cycles_total": r.BillingCyclesTotal,
+		"billing_cycles_current": max(r.BillingCyclesCurrent, 1), "trial_period_days": 0, "setup_amount": 0,
 		"object": "subscription", "amount_formatted": formatted, "amount_symbol": symbols[currency],
 		"status": status, "status_text": strings.ToUpper(status[:min(1, len(status))]) + strings.ReplaceAll(status[min(1, len(status)):], "_", " "),
-		"first_seen": r.created.Unix(), "methods_supported": []string{"edit"}, "methods_active": []string{"edit"},
+		"first_seen": int64(r.created), "methods_supported": []string{"edit"}, "methods_active": []string{"edit"},
 		"readable_interval": readable(interval), "product_desc": s.productName(product), "company": "company-" + company,
-		"logs": orLogs(r.logs), "items": orEmpty(items), "metadata": metadata,
-		"manage_url":  "https://chargedesk.invalid/manage/company-" + company + "/subscriptions/" + r.id,
+		"logs": logs(r.logs), "items": orEmpty(r.Items), "metadata": phpObject(r.Metadata),
+		"manage_url":  manageURL("subscriptions", r.id),
 		"gateway_url": "",
 	}
 }
 
 func (s *Server) productName(id string) string {
-	if p := s.stores["products"].find(id); p != nil {
-		return p.str("name")
+	if p, _ := s.stores["products"].find(id).(*product); p != nil {
+		return p.Name
 	}
 	return ""
 }
 
-func orLogs(l []map[string]any) []map[string]any {
+func orEmpty(l []string) []string {
 	if l == nil {
-		return []map[string]any{}
+		return []string{}
 	}
 	return l
 }

@@ -24,6 +24,12 @@ import (
 // of them decode recursively, a list also from PHP's object keyed "0", "1",
 // .... Unknown keys are ignored. null, [] and {} decode as an empty object.
 // An error names the field's path (lines[1].amount).
+//
+// An embedded struct without a json tag is decoded from the same object,
+// as encoding/json promotes its fields, before the outer struct's own
+// fields; when it decodes itself (a json.Unmarshaler), it is handed the
+// whole object. A field of the outer struct with the same name as one of
+// the embedded struct's is decoded into both.
 func Decode(raw []byte, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
@@ -35,6 +41,9 @@ func Decode(raw []byte, v any) error {
 type fieldInfo struct {
 	name  string
 	index int
+	// inline marks an untagged embedded struct, decoded from the whole
+	// object.
+	inline bool
 }
 
 var fieldCache sync.Map // reflect.Type -> []fieldInfo
@@ -51,6 +60,10 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 		}
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
 		if name == "-" {
+			continue
+		}
+		if name == "" && sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+			fields = append(fields, fieldInfo{index: i, inline: true})
 			continue
 		}
 		if name == "" {
@@ -83,7 +96,18 @@ func decodeStruct(raw []byte, v reflect.Value, path string) error {
 	if err := json.Unmarshal(raw, &members); err != nil {
 		return pathError(path, err)
 	}
-	for _, f := range fieldsOf(v.Type()) {
+	fields := fieldsOf(v.Type())
+	for _, f := range fields {
+		if f.inline {
+			if err := decodeValue(raw, v.Field(f.index), path); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range fields {
+		if f.inline {
+			continue
+		}
 		val, ok := members[f.name]
 		if !ok {
 			for k, m := range members {
