@@ -66,7 +66,7 @@ var operations = []operation{
 	{Operation{"createCharge", "POST", "/charges", createParams("charges"), "seed"}, opCreate("charges")},
 	{Operation{"previewCharge", "GET", "/charges/preview", []string{"amount", "currency", "customer[id]"}, "seed"}, opMethod((*Server).preview)},
 	{Operation{"getCharge", "GET", "/charges/{id}", nil, "seed"}, opGet("charges")},
-	{Operation{"updateCharge", "POST", "/charges/{id}", resources["charges"].params(), "seed"}, opUpdate("charges")},
+	{Operation{"updateCharge", "POST", "/charges/{id}", createParams("charges"), "seed"}, opUpdate("charges")},
 	{Operation{"deleteCharge", "DELETE", "/charges/{id}", nil, "seed"}, opMethod((*Server).deleteCharge)},
 	{Operation{"getChargeItems", "GET", "/charges/{id}/items", nil, "seed"}, opMethod((*Server).items)},
 	{Operation{"emailCharge", "POST", "/charges/{id}/email", []string{"email"}, "seed"}, opMethod((*Server).email)},

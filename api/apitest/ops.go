@@ -46,6 +46,13 @@ func (s *Server) updateOp(name string) handler {
 			notFound(w, st.res.object)
 			return
 		}
+		// The seed's updateCharge takes ChargeInput, duplicate included; an
+		// update has nothing to duplicate, so only its one value is taken.
+		if d := text(in, "duplicate"); d != "" && d != "update" {
+			writeParamError(w, badParam("duplicate", "parameter_invalid", "duplicate may only be update"))
+			return
+		}
+		delete(in, "duplicate")
 		if err := s.update(st, rec, in); err != nil {
 			writeParamError(w, err)
 			return
