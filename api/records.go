@@ -363,7 +363,7 @@ type itemsPage struct {
 // anything that is not an object, for the decoder to refuse in its words.
 func unwrap(raw []byte, class string) []byte {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' || !bytes.Contains(raw, []byte(`"`+class+`"`)) {
+	if len(raw) == 0 || raw[0] != '{' || !hasKey(raw, class) {
 		return raw
 	}
 	var members map[string]json.RawMessage
@@ -375,6 +375,25 @@ func unwrap(raw []byte, class string) []byte {
 		return inner
 	}
 	return raw
+}
+
+// hasKey reports whether raw may have a member named key: "key" followed
+// by a colon. It is a quick test that lets a bare record ("object":
+// "charge") through without a second parse; a false match costs only that
+// parse.
+func hasKey(raw []byte, key string) bool {
+	quoted := []byte(`"` + key + `"`)
+	for i := 0; ; {
+		j := bytes.Index(raw[i:], quoted)
+		if j < 0 {
+			return false
+		}
+		i += j + len(quoted)
+		rest := bytes.TrimLeft(raw[i:], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ':' {
+			return true
+		}
+	}
 }
 
 // both fills whichever of a and b is empty from the other.

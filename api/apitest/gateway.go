@@ -270,7 +270,7 @@ func (s *Server) subscriptionAct(op string, sub *subscription, in map[string]any
 
 // cancelAct cancels (cancel, cancel-immediately, cancel-period-end) or
 // suspends, refunding the subscription's latest charge when asked.
-func (s *Server) cancelAct(a *act, sub *subscription, obj map[string]any, in map[string]any) (*act, error) {
+func (s *Server) cancelAct(a *act, sub *subscription, obj *subscriptionObject, in map[string]any) (*act, error) {
 	mode := text(in, "action")
 	status := map[string]string{"": "canceled", "cancel": "canceled", "cancel-immediately": "canceled",
 		"cancel-period-end": "pending_cancel", "suspend": "suspended"}[mode]
@@ -385,8 +385,8 @@ func (s *Server) gatewayCharge(w http.ResponseWriter, r *http.Request, in map[st
 	defer unlock()
 	a := &act{action: chargedesk.ActionRequestPayment, charge: c, payload: map[string]any{"charge": s.chargeObject(c)}}
 	a.apply = func() (string, error) {
-		if c.PayLink == "" {
-			c.PayLink = "https://pay.chargedesk.invalid/" + c.id
+		if c.payLink() == "" {
+			c.setPayLink("https://pay.chargedesk.invalid/" + c.id)
 		}
 		return "Payment requested", nil
 	}
@@ -444,7 +444,7 @@ func (s *Server) perform(ctx context.Context, w http.ResponseWriter, a *act) {
 		}
 	}
 	if answer.RedirectURL != "" && a.charge != nil {
-		a.charge.PayLink = answer.RedirectURL
+		a.charge.setPayLink(answer.RedirectURL)
 	}
 	logOn(msg)
 	if a.sub != nil {
@@ -491,7 +491,7 @@ func (s *Server) applyUpdates(a *act, updates map[string]map[string]any) string 
 		for _, k := range names {
 			if c, ok := rec.(*charge); ok && k == "pay_link" {
 				if link, ok := fields[k].(string); ok {
-					c.PayLink = link
+					c.setPayLink(link)
 					changed = append(changed, "charge.pay_link")
 				}
 				continue

@@ -34,7 +34,17 @@ type base struct {
 	created unix
 	// when is the time the record's lists order by, as last indexed.
 	when unix
+	// rare holds what few records have (a log, a pay link), so that the
+	// others do not pay for it.
+	rare *rare
+}
+
+// rare is what few records have.
+type rare struct {
 	logs []logEntry
+	// payLink is a payment request's pay page, set by the integration's
+	// answer; it is not an API input.
+	payLink string
 }
 
 // logEntry is one line of a record's log.
@@ -64,9 +74,36 @@ type record interface {
 
 func (b *base) meta() *base { return b }
 
+// entries returns the record's log.
+func (b *base) entries() []logEntry {
+	if b.rare == nil {
+		return nil
+	}
+	return b.rare.logs
+}
+
+// payLink returns a charge's pay page, "" when it has none.
+func (b *base) payLink() string {
+	if b.rare == nil {
+		return ""
+	}
+	return b.rare.payLink
+}
+
+// setPayLink sets a charge's pay page.
+func (b *base) setPayLink(link string) {
+	if b.rare == nil {
+		b.rare = &rare{}
+	}
+	b.rare.payLink = link
+}
+
 // log adds a line to the record's log.
 func (b *base) log(at time.Time, action, message, detail string) {
-	b.logs = append(b.logs, logEntry{Time: at.Unix(), Action: action, Message: message, Detail: detail})
+	if b.rare == nil {
+		b.rare = &rare{}
+	}
+	b.rare.logs = append(b.rare.logs, logEntry{Time: at.Unix(), Action: action, Message: message, Detail: detail})
 }
 
 func indexKey(name, value string) string { return name + "\x00" + value }
@@ -86,9 +123,6 @@ type charge struct {
 	Metadata       pairs             `api:"metadata"`
 	Occurred       unix              `api:"occurred"`
 	Lines          []string          `api:"lines"`
-	// PayLink is a payment request's pay page, set by the integration's
-	// answer; it is not an API input.
-	PayLink string
 }
 
 func (c *charge) unique() string { return c.TransactionID }

@@ -2,6 +2,8 @@ package apitest
 
 import (
 	"encoding/json"
+	"reflect"
+	"strings"
 	"strconv"
 	"time"
 
@@ -9,11 +11,11 @@ import (
 )
 
 // render writes a record as the Server's Shape answers it.
-func (s *Server) render(name string, r record) map[string]any {
+func (s *Server) render(name string, r record) any {
 	if s.opts.Shape.seed() {
 		return s.seedObject(name, r)
 	}
-	return s.docObject(name, r)
+	return s.docObject(r)
 }
 
 // wrap is a gateway operation's answer: the record under its class name
@@ -26,21 +28,69 @@ func (s *Server) wrap(name string, r record) any {
 	return map[string]any{resources[name].object: out}
 }
 
+// customerObject is a customer in ChargeDesk's shape. Its documentation
+// shows no example; these are the fields its live answers have been seen to
+// carry (customer_id, first_seen, 0/1 as text), with the input's
+// billing_address as an object.
+type customerObject struct {
+	CustomerID      string           `json:"customer_id"`
+	FirstSeen       int64            `json:"first_seen"`
+	Name            string           `json:"name"`
+	Email           string           `json:"email"`
+	Phone           string           `json:"phone"`
+	Username        string           `json:"username"`
+	Company         string           `json:"company"`
+	CustomerCompany string           `json:"customer_company"`
+	Website         string           `json:"website"`
+	Description     string           `json:"description"`
+	Country         string           `json:"country"`
+	Delinquent      string           `json:"delinquent"`
+	CardOnFile      string           `json:"card_on_file"`
+	TaxNumber       string           `json:"tax_number"`
+	BillingAddress  any              `json:"billing_address"`
+	InvoiceDetails  string           `json:"invoice_details"`
+	Metadata        any              `json:"metadata"`
+	Logs            []map[string]any `json:"logs"`
+	Charges         int              `json:"charges"`
+	Object          string           `json:"object"`
+	ManageURL       string           `json:"manage_url"`
+}
+
+// productObject is a product in ChargeDesk's shape, likewise from what its
+// live answers have been seen to carry (numbers and booleans as text).
+type productObject struct {
+	ProductID          string           `json:"product_id"`
+	Name               string           `json:"name"`
+	Description        string           `json:"description"`
+	URL                string           `json:"url"`
+	Amount             string           `json:"amount"`
+	Currency           string           `json:"currency"`
+	Interval           string           `json:"interval"`
+	Chargeable         string           `json:"chargeable"`
+	SetupAmount        string           `json:"setup_amount"`
+	TrialPeriodDays    string           `json:"trial_period_days"`
+	BillingCyclesTotal string           `json:"billing_cycles_total"`
+	FirstSeen          int64            `json:"first_seen"`
+	Status             string           `json:"status"`
+	Company            string           `json:"company"`
+	AmountSymbol       string           `json:"amount_symbol"`
+	AmountFormatted    string           `json:"amount_formatted"`
+	ReadableInterval   string           `json:"readable_interval"`
+	Logs               []map[string]any `json:"logs"`
+	Object             string           `json:"object"`
+}
+
 // docObject is a record in ChargeDesk's documented shape. A charge and a
 // subscription are the objects its webhooks carry, with every field of the
 // documented examples; a payment request's charge adds pay_link. A
 // customer and a product, which the documentation shows no example of,
-// follow the same habits (customer_id and product_id, amounts as text, 0
-// and 1, unix seconds) with the fields ChargeDesk's live answers have been
-// seen to carry.
-func (s *Server) docObject(name string, r record) map[string]any {
+// follow the same habits.
+func (s *Server) docObject(r record) any {
 	switch r := r.(type) {
 	case *charge:
-		out := s.chargeObject(r)
-		if r.PayLink != "" {
-			out["pay_link"] = r.PayLink
-		}
-		return out
+		o := s.chargeObject(r)
+		o.PayLink = r.payLink()
+		return o
 	case *subscription:
 		return s.subscriptionObject(r)
 	case *customer:
@@ -48,26 +98,26 @@ func (s *Server) docObject(name string, r record) map[string]any {
 		if l := s.stores["charges"].list(indexKey("customer", r.id)); l != nil {
 			charges = l.len()
 		}
-		return map[string]any{
-			"customer_id": r.id, "object": "customer", "email": r.Email, "name": r.Name, "phone": r.Phone,
-			"username": r.Username, "country": r.Country, "customer_company": r.CustomerCompany,
-			"website": r.Website, "description": r.Description, "delinquent": phpBool(r.Delinquent),
-			"card_on_file": phpBool(r.CardOnFile), "tax_number": r.TaxNumber,
-			"billing_address": phpObject(pairs(r.BillingAddress)), "invoice_details": r.InvoiceDetails,
-			"metadata": phpObject(r.Metadata), "first_seen": int64(r.created), "charges": charges,
-			"company": "company-" + company, "manage_url": manageURL("customers", r.id), "logs": logs(r.logs),
+		return &customerObject{
+			CustomerID: r.id, FirstSeen: int64(r.created), Name: r.Name, Email: r.Email, Phone: r.Phone,
+			Username: r.Username, Company: "company-" + company, CustomerCompany: r.CustomerCompany,
+			Website: r.Website, Description: r.Description, Country: r.Country,
+			Delinquent: strconv.Itoa(phpBool(r.Delinquent)), CardOnFile: strconv.Itoa(phpBool(r.CardOnFile)),
+			TaxNumber: r.TaxNumber, BillingAddress: phpObject(pairs(r.BillingAddress)), InvoiceDetails: r.InvoiceDetails,
+			Metadata: phpObject(r.Metadata), Logs: logs(r.entries()), Charges: charges, Object: "customer",
+			ManageURL: manageURL("customers", r.id),
 		}
 	case *product:
 		amount := formatAmount(r.Amount, r.Currency)
-		return map[string]any{
-			"product_id": r.id, "object": "product", "name": r.Name, "description": r.Description, "url": r.URL,
-			"amount": amount, "currency": r.Currency, "interval": r.Interval,
-			"trial_period_days":    strconv.FormatInt(r.TrialPeriodDays, 10),
-			"billing_cycles_total": strconv.FormatInt(r.BillingCyclesTotal, 10),
-			"setup_amount":         formatAmount(r.SetupAmount, r.Currency), "chargeable": strconv.Itoa(phpBool(r.Chargeable)),
-			"first_seen": int64(r.created), "status": "active", "company": "company-" + company,
-			"amount_symbol": symbols[r.Currency], "amount_formatted": formatted(amount, r.Currency),
-			"readable_interval": readable(r.Interval), "logs": logs(r.logs),
+		return &productObject{
+			ProductID: r.id, Name: r.Name, Description: r.Description, URL: r.URL, Amount: amount,
+			Currency: r.Currency, Interval: r.Interval, Chargeable: strconv.Itoa(phpBool(r.Chargeable)),
+			SetupAmount:        formatAmount(r.SetupAmount, r.Currency),
+			TrialPeriodDays:    strconv.FormatInt(r.TrialPeriodDays, 10),
+			BillingCyclesTotal: strconv.FormatInt(r.BillingCyclesTotal, 10),
+			FirstSeen:          int64(r.created), Status: "active", Company: "company-" + company,
+			AmountSymbol: symbols[r.Currency], AmountFormatted: formatted(amount, r.Currency),
+			ReadableInterval: readable(r.Interval), Logs: logs(r.entries()), Object: "product",
 		}
 	}
 	return nil
@@ -87,8 +137,8 @@ func (s *Server) seedObject(name string, r record) map[string]any {
 		s.refs(out, r)
 		out["lines"], out["metadata"] = lineItems(b.id, r.Lines, r.Currency, true), object(r.Metadata)
 		out["occurred"] = dateTime(r.Occurred)
-		if r.PayLink != "" {
-			out["pay_link"] = r.PayLink
+		if link := r.payLink(); link != "" {
+			out["pay_link"] = link
 		}
 	case *customer:
 		out["customer_id"], out["email"], out["name"], out["phone"] = r.CustomerID, r.Email, r.Name, r.Phone
@@ -119,16 +169,38 @@ func (s *Server) seedObject(name string, r record) map[string]any {
 
 // merged is a record with every field of both shapes, the documented
 // shape's values winning: what Record and Records return.
-func (s *Server) merged(name string, r record) map[string]any {
-	out := s.docObject(name, r)
+func (s *Server) merged(r record) map[string]any {
+	out := objectMap(s.docObject(r))
 	b := r.meta()
 	out["id"] = b.id
 	if c, ok := r.(*charge); ok {
 		s.refs(out, c)
 		out["lines"] = lineItems(b.id, c.Lines, c.Currency, false)
 	}
-	if _, ok := r.(*subscription); ok {
-		out["logs"] = logs(b.logs)
+	return out
+}
+
+// objectMap is the struct v points to as a map by its JSON names, its
+// values as they are (a nil pointer as nil), without the empty ones tagged
+// omitempty.
+func objectMap(v any) map[string]any {
+	rv := reflect.ValueOf(v).Elem()
+	t := rv.Type()
+	out := make(map[string]any, t.NumField()+5)
+	for i := range t.NumField() {
+		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		f := rv.Field(i)
+		if opts == "omitempty" && f.IsZero() {
+			continue
+		}
+		switch {
+		case f.Kind() == reflect.Pointer && f.IsNil():
+			out[name] = nil
+		case f.Kind() == reflect.Pointer:
+			out[name] = f.Elem().Interface()
+		default:
+			out[name] = f.Interface()
+		}
 	}
 	return out
 }

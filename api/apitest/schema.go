@@ -85,6 +85,8 @@ type resource struct {
 	// dateFilter is the name of the list's time filter (occurred[min],
 	// first_seen[min], created[min]).
 	dateFilter string
+	// accepted are the parameters of a create or an update (see params).
+	accepted []string
 }
 
 var chargeStatuses = []string{"pending", "paid", "partially refunded", "refunded", "failed", "authorized",
@@ -101,12 +103,14 @@ var resourceNames = []string{"charges", "customers", "subscriptions", "products"
 
 func newResource(name, object, unique string, proto record, required []string, enums map[string][]string, dateFilter string) *resource {
 	t := reflect.TypeOf(proto).Elem()
-	return &resource{name: name, object: object, unique: unique, fields: fieldsOf(t), required: required,
+	res := &resource{name: name, object: object, unique: unique, fields: fieldsOf(t), required: required,
 		enums: enums, dateFilter: dateFilter, make: func() record {
 			r := reflect.New(t).Interface().(record)
 			r.meta().self = r
 			return r
 		}}
+	res.accepted = res.params()
+	return res
 }
 
 var resources = map[string]*resource{

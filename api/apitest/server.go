@@ -271,7 +271,7 @@ func (s *Server) Record(name, id string) (map[string]any, bool) {
 	if rec == nil {
 		return nil, false
 	}
-	return s.merged(name, rec), true
+	return s.merged(rec), true
 }
 
 // Len returns how many records of a resource the server holds.
@@ -296,7 +296,7 @@ func (s *Server) Records(name string) []map[string]any {
 	}
 	out := make([]map[string]any, 0, st.len())
 	st.newest(func(r record) bool {
-		out = append(out, s.merged(name, r))
+		out = append(out, s.merged(r))
 		return true
 	})
 	return out

@@ -59,7 +59,7 @@ func (s *Server) Save() ([]byte, error) {
 		st.newest(func(r record) bool {
 			b := r.meta()
 			var line []byte
-			line, err = json.Marshal(stateRecord{ID: b.id, Seq: b.seq, Created: int64(b.created), Fields: toInput(st.res, r), Logs: b.logs})
+			line, err = json.Marshal(stateRecord{ID: b.id, Seq: b.seq, Created: int64(b.created), Fields: toInput(st.res, r), Logs: b.entries()})
 			if err != nil {
 				return false
 			}
@@ -135,8 +135,8 @@ func toInput(res *resource, r record) map[string]any {
 			}
 		}
 	}
-	if c, ok := r.(*charge); ok && c.PayLink != "" {
-		out["pay_link"] = c.PayLink
+	if link := r.meta().payLink(); link != "" {
+		out["pay_link"] = link
 	}
 	return out
 }
@@ -253,11 +253,15 @@ func loadRecord(st *store, sr stateRecord) (record, error) {
 	}
 	r := st.res.make()
 	b := r.meta()
-	b.id, b.seq, b.created, b.logs = sr.ID, sr.Seq, unix(sr.Created), sr.Logs
+	b.id, b.seq, b.created = sr.ID, sr.Seq, unix(sr.Created)
+	if len(sr.Logs) > 0 {
+		b.rare = &rare{logs: sr.Logs}
+	}
 	for k, v := range sr.Fields {
 		if k == "pay_link" {
 			if c, ok := r.(*charge); ok {
-				c.PayLink, _ = v.(string)
+				link, _ := v.(string)
+				c.setPayLink(link)
 				continue
 			}
 		}

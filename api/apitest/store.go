@@ -15,10 +15,10 @@ import (
 // guards it.
 type store struct {
 	res  *resource
-	byID map[string]record
+	byID map[string]*base
 	// byUnique holds the records whose unique id is not their id (every
 	// charge); a customer, subscription or product is its unique id.
-	byUnique map[string]record
+	byUnique map[string]*base
 	all      ordered
 	lists    map[string]*ordered // by index key
 	keys     []string            // scratch for index keys
@@ -26,7 +26,7 @@ type store struct {
 }
 
 func newStore(res *resource) *store {
-	return &store{res: res, byID: map[string]record{}, byUnique: map[string]record{},
+	return &store{res: res, byID: map[string]*base{}, byUnique: map[string]*base{},
 		lists: map[string]*ordered{}, interned: map[string]string{}}
 }
 
@@ -34,10 +34,13 @@ func (st *store) len() int { return len(st.byID) }
 
 // find looks a record up by its id, else by its unique id.
 func (st *store) find(id string) record {
-	if r := st.byID[id]; r != nil {
-		return r
+	if b := st.byID[id]; b != nil {
+		return b.self
 	}
-	return st.byUnique[id]
+	if b := st.byUnique[id]; b != nil {
+		return b.self
+	}
+	return nil
 }
 
 // withUnique returns the record whose unique id is u, if any.
@@ -45,25 +48,25 @@ func (st *store) withUnique(u string) record {
 	if u == "" {
 		return nil
 	}
-	if r := st.byUnique[u]; r != nil {
-		return r
+	if b := st.byUnique[u]; b != nil {
+		return b.self
 	}
-	if r := st.byID[u]; r != nil && r.unique() == u {
-		return r
+	if b := st.byID[u]; b != nil && b.self.unique() == u {
+		return b.self
 	}
 	return nil
 }
 
 // holds reports whether r is stored (and not deleted or replaced by a
 // Load since it was found).
-func (st *store) holds(r record) bool { return r != nil && st.byID[r.meta().id] == r }
+func (st *store) holds(r record) bool { return r != nil && st.byID[r.meta().id] == r.meta() }
 
 // put stores a new record and indexes it.
 func (st *store) put(r record) {
 	b := r.meta()
-	st.byID[b.id] = r
+	st.byID[b.id] = b
 	if u := r.unique(); u != "" && u != b.id {
-		st.byUnique[u] = r
+		st.byUnique[u] = b
 	}
 	st.index(r)
 }
@@ -73,7 +76,7 @@ func (st *store) remove(r record) {
 	st.unindex(r)
 	b := r.meta()
 	delete(st.byID, b.id)
-	if u := r.unique(); u != "" && st.byUnique[u] == r {
+	if u := r.unique(); u != "" && st.byUnique[u] == b {
 		delete(st.byUnique, u)
 	}
 }
@@ -84,11 +87,11 @@ func (st *store) modify(r record, change func()) {
 	st.unindex(r)
 	change()
 	if u := r.unique(); u != oldUnique {
-		if st.byUnique[oldUnique] == r {
+		if st.byUnique[oldUnique] == r.meta() {
 			delete(st.byUnique, oldUnique)
 		}
 		if u != "" && u != r.meta().id {
-			st.byUnique[u] = r
+			st.byUnique[u] = r.meta()
 		}
 	}
 	st.index(r)
@@ -152,7 +155,7 @@ func (st *store) intern(s string) string {
 // apply reads in's fields into r, refusing unknown parameters and values
 // the field does not take.
 func (st *store) apply(r record, in map[string]any) error {
-	if err := checkParams(in, st.res.params()); err != nil {
+	if err := checkParams(in, st.res.accepted); err != nil {
 		return err
 	}
 	keys := make([]string, 0, len(in))
