@@ -38,7 +38,7 @@ func loadServer(tb testing.TB, n int) *Server {
 	}
 	for i := range n - customers {
 		p := map[string]any{"transaction_id": fmt.Sprintf("tx_%07d", i), "amount": "34.00", "currency": "USD",
-			"customer": map[string]any{"id": fmt.Sprintf("cus_%07d", i%max(customers, 1))},
+			"customer":    map[string]any{"id": fmt.Sprintf("cus_%07d", i%max(customers, 1))},
 			"description": "Order " + strconv.Itoa(i), "metadata": map[string]any{"order": strconv.Itoa(i)},
 			"occurred": strconv.FormatInt(start.Unix()+int64(i), 10)}
 		if i%10 == 0 {

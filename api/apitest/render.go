@@ -3,8 +3,8 @@ package apitest
 import (
 	"encoding/json"
 	"reflect"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chargedesk/chargedesk-go"
