@@ -240,3 +240,30 @@ func TestFaults(t *testing.T) {
 	assert.Equal(t, 503, code)
 	assert.Contains(t, body, "unavailable")
 }
+
+// A gateway charge with product[interval] starts a subscription, its trial
+// ending product[trial_period_days] from now.
+func TestGatewayChargeStartsASubscription(t *testing.T) {
+	now := time.Unix(1_900_000_000, 0)
+	s := New(Options{Key: key, Shape: ShapeSeed, Now: func() time.Time { return now }})
+	code, body, _ := do(t, s, "POST", "/v1/gateway/products/charge", "using=card&customer[id]=cus_1&amount=5.00&currency=USD"+
+		"&product[interval]=month&product[interval_count]=3&product[trial_period_days]=7&product[billing_cycles_total]=12")
+	require.Equal(t, 200, code, body)
+	var charge struct {
+		ID           string            `json:"id"`
+		Subscription map[string]string `json:"subscription"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &charge))
+	sub, ok := s.Record("subscriptions", charge.Subscription["id"])
+	require.True(t, ok, body)
+	assert.EqualValues(t, now.Add(7*24*time.Hour).Unix(), sub["trial_end"])
+	assert.EqualValues(t, 3, sub["interval_count"])
+	assert.EqualValues(t, 12, sub["billing_cycles_total"])
+	assert.Equal(t, "cus_1", sub["customer_id"])
+
+	code, body, _ = do(t, s, "POST", "/v1/gateway/products/charge", "using=card&customer[id]=cus_1&amount=5.00&currency=USD"+
+		"&product[interval]=month&product[trial_period_days]=soon")
+	assert.Equal(t, 400, code)
+	assert.Contains(t, body, `"incorrect_parameter":"product[trial_period_days]"`)
+	assert.Equal(t, 1, s.Len("charges"), "a refused gateway charge leaves no charge behind")
+}

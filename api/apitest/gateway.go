@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -333,7 +334,9 @@ func (s *Server) latestCharge(subID string) *charge {
 
 // gatewayCharge creates a live charge (using=card), a payment request
 // (using=invoice: the payment request webhook is sent, and its pay link
-// kept) and, with product[interval], a subscription.
+// kept) and, with product[interval], a subscription, its trial ending
+// product[trial_period_days] from now. contact and link_only are taken and
+// change nothing: no email leaves the local ChargeDesk.
 func (s *Server) gatewayCharge(w http.ResponseWriter, r *http.Request, in map[string]any) {
 	using := text(in, "using")
 	if using != "card" && using != "invoice" {
@@ -364,6 +367,16 @@ func (s *Server) gatewayCharge(w http.ResponseWriter, r *http.Request, in map[st
 			if v, ok := product[k]; ok {
 				sub[k] = v
 			}
+		}
+		if v := textOf(product["trial_period_days"]); v != "" {
+			days, err := strconv.Atoi(v)
+			if err != nil || days < 0 || days > 3650 {
+				charges.remove(c)
+				s.mu.Unlock()
+				writeParamError(w, badParam("product[trial_period_days]", "parameter_invalid", "product[trial_period_days] must be a whole number of days from 0 to 3650"))
+				return
+			}
+			sub["trial_end"] = strconv.FormatInt(s.opts.Now().Unix()+int64(days)*86400, 10)
 		}
 		if _, _, err := s.upsert("subscriptions", sub); err != nil {
 			charges.remove(c)
