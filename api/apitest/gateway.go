@@ -262,7 +262,7 @@ func (s *Server) subscriptionAct(op string, sub *subscription, in map[string]any
 		a.action = chargedesk.ActionEditPlans
 		a.payload = map[string]any{"plans": sent, "subscription": obj}
 		a.apply = func() (string, error) {
-			st.modify(sub, func() { sub.Items = items })
+			st.modify(sub, func() { sub.Items = textsOf(items) })
 			return "Plans changed to " + strings.Join(items, ", "), nil
 		}
 	}

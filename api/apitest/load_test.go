@@ -157,6 +157,8 @@ func TestLoadManyRecords(t *testing.T) {
 		loadGet(t, s, "/v1/charges?count=100&offset=0")
 	})
 	t.Logf("a write, then the first list after it: p50 %s, p99 %s", p50.Round(time.Microsecond), p99.Round(time.Microsecond))
+	now, peak = rss()
+	t.Logf("after the lists: RSS %.0f MiB, peak %.0f MiB", now, peak)
 }
 
 // benchServer is a Server holding 30,000 records, the size at which the

@@ -150,10 +150,10 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request, _ map[string]any)
 		return
 	}
 	if s.opts.Shape.seed() {
-		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": lineItems(c.id, c.Lines, c.Currency, true)})
+		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": lineItems(c.id, c.Lines.list(), c.Currency, true)})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": itemRows(c.id, c.Lines, c.Currency), "taxes": []any{}})
+	writeJSON(w, http.StatusOK, map[string]any{"items": itemRows(c.id, c.Lines.list(), c.Currency), "taxes": []any{}})
 }
 
 func (s *Server) email(w http.ResponseWriter, r *http.Request, in map[string]any) {
@@ -265,7 +265,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, in map[st
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	h := webhook{ID: fmt.Sprintf("wh-%06d", s.seq), URL: url, Events: events.([]string), All: all.(bool),
+	h := webhook{ID: fmt.Sprintf("wh-%06d", s.seq), URL: url, Events: events.(texts).list(), All: all.(bool),
 		Created: s.opts.Now().Unix()}
 	s.webhooks = append(s.webhooks, h)
 	writeJSON(w, http.StatusOK, s.renderWebhook(h))

@@ -14,10 +14,11 @@ type ordered struct {
 
 const maxChunk = 512
 
-// newer reports whether a comes before b in a list.
+// newer reports whether a comes before b in a list. A record's time must
+// not change while it is in an ordered: the store takes it out first.
 func newer(a, b *base) bool {
-	if a.when != b.when {
-		return a.when > b.when
+	if ta, tb := a.self.orderTime(), b.self.orderTime(); ta != tb {
+		return ta > tb
 	}
 	return a.seq > b.seq
 }
@@ -50,7 +51,7 @@ func posIn(c []*base, b *base) int {
 	return i
 }
 
-// insert adds b, whose when and seq are set.
+// insert adds b.
 func (o *ordered) insert(b *base) {
 	o.n++
 	if len(o.chunks) == 0 {
@@ -81,7 +82,7 @@ func (o *ordered) insert(b *base) {
 	o.chunks[ci] = c
 }
 
-// remove takes b out; b's when and seq must be those it was inserted with.
+// remove takes b out; its time must be the one it was inserted with.
 // It reports whether b was there.
 func (o *ordered) remove(b *base) bool {
 	if len(o.chunks) == 0 {
@@ -112,12 +113,12 @@ func (o *ordered) remove(b *base) bool {
 func (o *ordered) newerThan(t unix) int {
 	n := 0
 	for _, c := range o.chunks {
-		if c[len(c)-1].when > t {
+		if c[len(c)-1].self.orderTime() > t {
 			n += len(c)
 			continue
 		}
 		i, _ := slices.BinarySearchFunc(c, t, func(x *base, t unix) int {
-			if x.when > t {
+			if x.self.orderTime() > t {
 				return -1
 			}
 			return 1

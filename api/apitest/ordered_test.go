@@ -9,6 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// at returns the base of a new charge that occurred at t, created seq-th.
+func at(seq int64, t unix) *base {
+	c := &charge{Occurred: t}
+	c.self, c.seq = c, seq
+	return &c.base
+}
+
 // model is what an ordered must hold: its records sorted newest first.
 func model(bases map[*base]bool) []*base {
 	out := make([]*base, 0, len(bases))
@@ -45,7 +52,7 @@ func TestOrderedAgreesWithASortedModel(t *testing.T) {
 			delete(in, b)
 			continue
 		}
-		b := &base{seq: int64(step), when: unix(rng.IntN(500))}
+		b := at(int64(step), unix(rng.IntN(500)))
 		o.insert(b)
 		in[b] = true
 		all = append(all, b)
@@ -70,7 +77,7 @@ func TestOrderedAgreesWithASortedModel(t *testing.T) {
 	for _, tm := range []unix{-1, 0, 1, 250, 499, 500} {
 		n := 0
 		for _, b := range want {
-			if b.when > tm {
+			if b.self.orderTime() > tm {
 				n++
 			}
 		}
@@ -86,7 +93,7 @@ func TestOrderedChunksFilledInOrderStayFull(t *testing.T) {
 	} {
 		var o ordered
 		for i := range 10 * maxChunk {
-			o.insert(&base{seq: int64(i), when: when(i)})
+			o.insert(at(int64(i), when(i)))
 		}
 		assert.LessOrEqual(t, len(o.chunks), 11, name)
 	}

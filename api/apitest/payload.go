@@ -185,9 +185,10 @@ func (s *Server) subscriptionObject(r *subscription) *subscriptionObject {
 		interval = "month"
 	}
 	start, end := period(time.Unix(int64(r.created), 0).UTC(), s.opts.Now(), interval, max(int(r.IntervalCount), 1))
+	items := r.Items.list()
 	product := ""
-	if len(r.Items) > 0 {
-		product, _, _ = strings.Cut(r.Items[0], " ")
+	if len(items) > 0 {
+		product, _, _ = strings.Cut(items[0], " ")
 	}
 	charges := 0
 	if l := s.stores["charges"].list(indexKey("subscription", r.id)); l != nil {
@@ -208,13 +209,13 @@ func (s *Server) subscriptionObject(r *subscription) *subscriptionObject {
 		IntervalCount: max(r.IntervalCount, 1), Charges: charges, Quantity: max(r.Quantity, 1),
 		CurrentPeriodStart: start.Unix(), CurrentPeriodEnd: end.Unix(),
 		TrialStart: int64(r.TrialStart), TrialEnd: int64(r.TrialEnd), EndedAt: canceled, CanceledAt: canceled,
-		HasItems: phpBool(len(r.Items) > 0), BillingCyclesTotal: r.BillingCyclesTotal,
+		HasItems: phpBool(len(items) > 0), BillingCyclesTotal: r.BillingCyclesTotal,
 		BillingCyclesCurrent: max(r.BillingCyclesCurrent, 1),
 		Object:               "subscription", AmountFormatted: formatted, AmountSymbol: symbols[currency],
 		Status: status, StatusText: strings.ToUpper(status[:min(1, len(status))]) + strings.ReplaceAll(status[min(1, len(status)):], "_", " "),
 		FirstSeen: int64(r.created), MethodsSupported: subscriptionMethods, MethodsActive: subscriptionMethods,
 		ReadableInterval: readable(interval), ProductDesc: s.productName(product), Company: "company-" + company,
-		Logs: logs(r.entries()), Items: orEmpty(r.Items), Metadata: phpObject(r.Metadata),
+		Logs: logs(r.entries()), Items: orEmpty(items), Metadata: phpObject(r.Metadata),
 		ManageURL: manageURL("subscriptions", r.id),
 	}
 }

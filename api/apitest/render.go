@@ -135,7 +135,7 @@ func (s *Server) seedObject(name string, r record) map[string]any {
 		out["amount_refunded"], out["description"] = number(r.AmountRefunded, r.Currency), r.Description
 		out["transaction_id"], out["last_4_digits"] = r.TransactionID, r.Last4Digits
 		s.refs(out, r)
-		out["lines"], out["metadata"] = lineItems(b.id, r.Lines, r.Currency, true), object(r.Metadata)
+		out["lines"], out["metadata"] = lineItems(b.id, r.Lines.list(), r.Currency, true), object(r.Metadata)
 		out["occurred"] = dateTime(r.Occurred)
 		if link := r.payLink(); link != "" {
 			out["pay_link"] = link
@@ -153,8 +153,8 @@ func (s *Server) seedObject(name string, r record) map[string]any {
 		out["interval_count"], out["quantity"] = r.IntervalCount, r.Quantity
 		out["trial_start"], out["trial_end"] = dateTime(r.TrialStart), dateTime(r.TrialEnd)
 		out["billing_cycles_total"], out["billing_cycles_current"] = r.BillingCyclesTotal, r.BillingCyclesCurrent
-		items := make([]any, 0, len(r.Items))
-		for _, id := range r.Items {
+		items := []any{}
+		for _, id := range r.Items.list() {
 			items = append(items, map[string]any{"id": id})
 		}
 		out["items"], out["metadata"] = items, object(r.Metadata)
@@ -175,7 +175,7 @@ func (s *Server) merged(r record) map[string]any {
 	out["id"] = b.id
 	if c, ok := r.(*charge); ok {
 		s.refs(out, c)
-		out["lines"] = lineItems(b.id, c.Lines, c.Currency, false)
+		out["lines"] = lineItems(b.id, c.Lines.list(), c.Currency, false)
 	}
 	return out
 }

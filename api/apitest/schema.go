@@ -25,7 +25,7 @@ const (
 	kMap          // pairs: an object of text (metadata), written [] when empty
 	kAddress      // address: an object of the address lines
 	kRef          // ref: an object with only an id (customer[id])
-	kList         // []string: a list of text (items[], lines[])
+	kList         // texts: a list of text (items[], lines[])
 )
 
 // field is one input field of a record type.
@@ -47,7 +47,7 @@ var kinds = map[reflect.Type]kind{
 	reflect.TypeFor[pairs]():             kMap,
 	reflect.TypeFor[address]():           kAddress,
 	reflect.TypeFor[ref]():               kRef,
-	reflect.TypeFor[[]string]():          kList,
+	reflect.TypeFor[texts]():             kList,
 }
 
 // fieldsOf lists the fields of a record struct tagged `api`, in
@@ -249,6 +249,9 @@ func readField(f field, v any) (any, error) {
 			if !ok {
 				return nil, bad("an object of text")
 			}
+			if strings.ContainsRune(k, 0) || strings.ContainsRune(s, 0) {
+				return nil, bad("an object of text without NUL characters")
+			}
 			out[k] = s
 		}
 		if f.kind == kAddress {
@@ -274,28 +277,28 @@ func readField(f field, v any) (any, error) {
 		l, ok := v.([]any)
 		if !ok {
 			if s, isText := v.(string); isText && s == "" {
-				return []string(nil), nil
+				return texts(""), nil
 			}
 			return nil, bad("a list")
 		}
 		out := make([]string, 0, len(l))
 		for _, item := range l {
 			s, ok := scalarText(item)
-			if !ok {
-				return nil, bad("a list of text")
+			if !ok || strings.ContainsRune(s, 0) {
+				return nil, bad("a list of text without NUL characters")
 			}
 			out = append(out, s)
 		}
-		return out, nil
+		return textsOf(out), nil
 	}
 	return nil, bad("known")
 }
 
 func emptyOf(k kind) any {
 	if k == kAddress {
-		return address(nil)
+		return address("")
 	}
-	return pairs(nil)
+	return pairs("")
 }
 
 // readTime reads unix seconds (0 or "" for none) or an RFC 3339 time: the

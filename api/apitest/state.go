@@ -118,20 +118,20 @@ func toInput(res *resource, r record) map[string]any {
 				out[f.name] = time.Unix(int64(v), 0).UTC().Format(time.RFC3339)
 			}
 		case pairs:
-			if len(v) > 0 {
+			if v != "" {
 				out[f.name] = v.toMap()
 			}
 		case address:
-			if len(v) > 0 {
+			if v != "" {
 				out[f.name] = pairs(v).toMap()
 			}
 		case ref:
 			if v != "" {
 				out[f.name] = map[string]any{"id": string(v)}
 			}
-		case []string:
-			if v != nil {
-				out[f.name] = v
+		case texts:
+			if v != "" {
+				out[f.name] = v.list()
 			}
 		}
 	}

@@ -99,7 +99,6 @@ func (st *store) modify(r record, change func()) {
 
 func (st *store) index(r record) {
 	b := r.meta()
-	b.when = r.orderTime()
 	st.all.insert(b)
 	st.keys = r.indexKeys(st.keys[:0])
 	for _, k := range st.keys {
@@ -244,6 +243,7 @@ func (s *Server) upsert(name string, in map[string]any) (record, bool, error) {
 	if err := st.apply(r, in); err != nil {
 		return nil, false, err
 	}
+	s.shareIDs(r)
 	s.seq++
 	b := r.meta()
 	b.seq, b.created = s.seq, unix(s.opts.Now().Unix())
@@ -275,8 +275,29 @@ func (s *Server) update(st *store, r record, in map[string]any) error {
 	if err := st.apply(next, in); err != nil {
 		return err
 	}
+	s.shareIDs(next)
 	st.modify(r, func() { r.assign(next) })
 	return nil
+}
+
+// shareIDs points a record's references to other records at those
+// records' own id strings, so that a million charges of a few customers do
+// not hold a million copies of their ids.
+func (s *Server) shareIDs(r record) {
+	share := func(name, id string) string {
+		if b := s.stores[name].byID[id]; b != nil {
+			return b.id
+		}
+		return id
+	}
+	switch r := r.(type) {
+	case *charge:
+		r.Customer = ref(share("customers", string(r.Customer)))
+		r.Product = ref(share("products", string(r.Product)))
+		r.Subscription = ref(share("subscriptions", string(r.Subscription)))
+	case *subscription:
+		r.CustomerID = share("customers", r.CustomerID)
+	}
 }
 
 // text is a parameter as trimmed text ("" when absent or not a scalar).
