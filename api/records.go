@@ -75,7 +75,14 @@ type chargeSeedFields struct {
 // the value.
 func (c *Charge) UnmarshalJSON(raw []byte) error {
 	*c = Charge{}
-	if err := wire.Decode(unwrap(raw, "charge"), (*chargeShape)(c)); err != nil {
+	raw = unwrap(raw, "charge")
+	if mayHaveKey(raw, chargeSeedKeys) {
+		if err := wire.Decode(raw, (*chargeShape)(c)); err != nil {
+			return err
+		}
+	} else if err := c.Charge.UnmarshalJSON(raw); err != nil {
+		// ChargeDesk's documented shape has none of the seed's fields: the
+		// receiver's charge reads it all, and the answer is read once.
 		return err
 	}
 	both(&c.ID, &c.ChargeID)
@@ -394,6 +401,29 @@ func hasKey(raw []byte, key string) bool {
 			return true
 		}
 	}
+}
+
+// chargeSeedKeys are the members only the seed's charge has.
+var chargeSeedKeys = []string{"id", "customer", "product", "subscription", "lines", "pay_link"}
+
+// mayHaveKey reports whether the JSON object raw may have a member named
+// one of keys (lower-case ASCII), in any case. It may say yes when there
+// is none (a value holding such text), never no when there is one: a name
+// with an ASCII letter written as an escape (\u0069d) makes it say yes,
+// while the escapes PHP writes for other characters (\u20ac) do not.
+func mayHaveKey(raw []byte, keys []string) bool {
+	lower := bytes.ToLower(raw)
+	for _, esc := range []string{`\u004`, `\u005`, `\u006`, `\u007`} {
+		if bytes.Contains(lower, []byte(esc)) {
+			return true
+		}
+	}
+	for _, k := range keys {
+		if hasKey(lower, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // both fills whichever of a and b is empty from the other.

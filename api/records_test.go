@@ -18,7 +18,7 @@ import (
 // objects, paraphrased (the same fields and habits: amounts as text, unix
 // seconds, 0/1, [] for an empty object, a customer's address as one text),
 // and the same records in the seed specification's shape.
-func answer(t *testing.T, name string) []byte {
+func answer(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "answers", name))
 	require.NoError(t, err)
@@ -229,4 +229,21 @@ func TestRecordsEncodeBothShapes(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out, &sb))
 	assert.Equal(t, s.ID, sb.ID)
 	assert.Equal(t, s.SubscriptionID, sb.SubscriptionID)
+}
+
+// A documented charge is read in one pass; a member of the seed's in any
+// case, or a name written with escapes, is still read.
+func TestChargeSeedFieldsInAnyCase(t *testing.T) {
+	for name, raw := range map[string]string{
+		"upper case": `{"charge_id": "", "ID": "ch_1", "amount": "1.00", "CUSTOMER": {"id": "cus_1"}}`,
+		"escaped":    `{"\u0069d": "ch_1", "amount": "1.00", "customer": {"id": "cus_1"}}`,
+	} {
+		var c Charge
+		require.NoError(t, json.Unmarshal([]byte(raw), &c), name)
+		assert.Equal(t, "ch_1", c.ID, name)
+		assert.Equal(t, "ch_1", c.ChargeID, name)
+		assert.Equal(t, "cus_1", c.CustomerID, name)
+	}
+	assert.False(t, mayHaveKey([]byte(`{"charge_id": "x", "amount_formatted": "\u20ac1.00 EUR", "object": "charge"}`), chargeSeedKeys),
+		"PHP's escapes of other characters keep the one-pass path")
 }
