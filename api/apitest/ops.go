@@ -174,7 +174,8 @@ func (s *Server) email(w http.ResponseWriter, r *http.Request, in map[string]any
 
 // grouped is the customers' billing history (/customers/grouped, and
 // /customers/history as ChargeDesk's PHP client calls it): a page of
-// customers, newest first, each with its charges and subscriptions.
+// customers, newest first, each with its newest 100 charges and 100
+// subscriptions (neither the seed nor the docs show the answer's shape).
 // query narrows it to customers whose id, email, name or username holds
 // the text; count and offset page through it as through a list.
 func (s *Server) grouped(w http.ResponseWriter, r *http.Request, in map[string]any) {
