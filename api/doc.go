@@ -21,8 +21,19 @@
 // are sent when set (new(false), new(0)). Amounts are exact
 // ([chargedesk.Amount]); money is never a float.
 //
-// Records decode with the receiver's tolerant rules: amounts as strings or
-// numbers, times as unix seconds, booleans as 0/1, empty metadata as [].
+// Records read both shapes an answer may have (see docs/api-compat.md):
+// ChargeDesk's documented one, the webhooks' record objects (charge_id,
+// customer_id, amounts as "34.00", unix seconds), and the seed
+// specification's (id, a nested customer, numbers, RFC 3339), bare or
+// wrapped under the class name ({"charge": {...}}, as gateway operations
+// answer), with the receiver's tolerant rules: amounts as strings or
+// numbers, booleans as 0/1, an empty metadata as []. [Charge] and
+// [Subscription] are the receiver's own types plus the seed's fields.
+// Each id is filled in both of its places whichever came: a charge's ID
+// and ChargeID are ChargeDesk's id, its TransactionID the payment
+// platform's; a customer's, subscription's or product's id is the
+// platform's, which ChargeDesk keeps as its own. Times are sent as unix
+// seconds.
 //
 // Every failure ChargeDesk reports is an [*Error], reachable with
 // errors.As, carrying the status, message, type, code, incorrect parameter

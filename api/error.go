@@ -25,9 +25,13 @@ type Error struct {
 	// Message is ChargeDesk's explanation, or the status text when the
 	// answer carried none.
 	Message string
-	// Type and Code classify the error as ChargeDesk does; either may be "".
+	// Type and Code classify the error as the seed specification does;
+	// either may be "" (ChargeDesk's PHP client reads neither, and
+	// ChargeDesk documents no code: branch on StatusCode and
+	// IncorrectParameter).
 	Type, Code string
-	// IncorrectParameter names the parameter ChargeDesk refused, if it said.
+	// IncorrectParameter names the parameter ChargeDesk refused, if it
+	// said (error.incorrect_parameter, as its PHP client reads it).
 	IncorrectParameter string
 	// RetryAfter is the wait ChargeDesk asked for with Retry-After, 0 when
 	// it did not.

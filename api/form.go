@@ -105,13 +105,18 @@ var (
 
 // formValue writes v under key, with phpquery.FromStruct's rules: a nil
 // pointer, an empty string, an empty map or slice are left out; a time is
-// RFC 3339 in UTC; a TextMarshaler (an amount) its text; a bool 1 or 0; a
+// Unix seconds (ChargeDesk's own form); a TextMarshaler (an amount) its text; a bool 1 or 0; a
 // map's keys in sorted order; a list indexed.
 func formValue(b *strings.Builder, key string, v reflect.Value) error {
 	t := v.Type()
 	switch {
 	case t == formTimeType:
-		formPair(b, key, v.Interface().(time.Time).UTC().Format(time.RFC3339))
+		tm := v.Interface().(time.Time)
+		if tm.IsZero() {
+			formPair(b, key, "0")
+		} else {
+			formPair(b, key, strconv.FormatInt(tm.Unix(), 10))
+		}
 		return nil
 	case t.Kind() != reflect.Pointer && t.Implements(formTextType):
 		text, err := v.Interface().(encoding.TextMarshaler).MarshalText()

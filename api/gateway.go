@@ -8,7 +8,13 @@ import (
 // GatewayService is the /gateway API: live operations the payment platform
 // performs. None is ever retried once it may have reached ChargeDesk, since
 // a repeat could move money twice; after an error whose cause is unclear
-// (a timeout, a 502), look at the record before trying again.
+// (a timeout, a 502), look at the record before trying again. A charge is
+// named by ChargeDesk's id (Charge.ID). ChargeDesk answers these with the
+// record wrapped under its class name ({"charge": {...}}); the seed
+// specification bare; both are read. The paths are the seed's, under
+// /gateway/ as ChargeDesk's documented Create Charge is; ChargeDesk's PHP
+// client calls refund and cancel at /charges/{id}/refund and
+// /subscriptions/{id}/cancel (see docs/api-compat.md).
 type GatewayService struct{ b *backend }
 
 // Charge creates a live charge, subscription or payment request

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,6 +69,26 @@ func TestJSONLAcceptsCleanLines(t *testing.T) {
 		require.NoError(t, err, line)
 		require.NotNil(t, params)
 	}
+}
+
+// A time in a line is RFC 3339, in any zone; a number is refused with
+// the form a time takes, rather than guessed to be seconds or
+// milliseconds.
+func TestJSONLTimes(t *testing.T) {
+	want := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	line := func(occurred string) []byte {
+		return []byte(`{"object": "charge", "transaction_id": "t", "amount": "1", "currency": "USD", "occurred": ` + occurred + `}`)
+	}
+	for _, occurred := range []string{`"2031-01-01T00:00:00Z"`, `"2031-01-01T01:00:00+01:00"`} {
+		_, params, err := DecodeRecord(line(occurred))
+		require.NoError(t, err, occurred)
+		p, ok := params.(*ChargeParams)
+		require.True(t, ok, "%T", params)
+		require.NotNil(t, p.Occurred, occurred)
+		assert.True(t, want.Equal(*p.Occurred), "%s: %s", occurred, p.Occurred)
+	}
+	_, _, err := DecodeRecord(line(`1924992000`))
+	assert.ErrorContains(t, err, "times RFC 3339")
 }
 
 // The object of a line is found however the line is written.

@@ -41,6 +41,7 @@ func fetchPage[T any](ctx context.Context, b *backend, path string, params any, 
 	if err := wire.Decode(raw, &pg); err != nil {
 		return pg, 0, fmt.Errorf("chargedesk api: %s %s: the answer does not decode: %w", c.method, c.path, err)
 	}
+	fillAll(pg.Data)
 	var data struct {
 		Data json.RawMessage `json:"data"`
 	}

@@ -11,7 +11,9 @@ import (
 
 // ChargeParams are the fields of a charge to create, upsert or update
 // (ChargeInput). Creating needs Amount, Currency and Customer; upserting
-// also needs TransactionID, the unique id the record is matched on.
+// also needs TransactionID, the payment platform's id of the charge, which
+// the record is matched on (ChargeDesk's own id, charge_id, is the one its
+// paths take).
 type ChargeParams struct {
 	TransactionID  string                  `json:"transaction_id"`
 	Amount         *chargedesk.Amount      `json:"amount"`
@@ -24,6 +26,15 @@ type ChargeParams struct {
 	Product        *Ref                    `json:"product"`
 	Subscription   *Ref                    `json:"subscription"`
 	Metadata       map[string]string       `json:"metadata"`
+	// Occurred is when the charge happened (sent as unix seconds, as
+	// ChargeDesk's charges carry it; nil leaves it to ChargeDesk, which
+	// takes the time it records the charge). It is what lists order and
+	// filter by. ChargeDesk documents it on the charge object; the seed's
+	// ChargeInput lacks it.
+	Occurred *time.Time `json:"occurred"`
+	// Lines are the charge's line items, one text each (lines[]), as a
+	// gateway payment request takes them.
+	Lines []string `json:"lines"`
 }
 
 // CustomerParams are the fields of a customer (CustomerInput); CustomerID is
@@ -41,10 +52,13 @@ type SubscriptionParams = chargedesk.SubscriptionUpdate
 // required to create or upsert. It is the receiver's ProductUpdate.
 type ProductParams = chargedesk.ProductUpdate
 
-// WebhookParams configure a webhook; URL is required.
+// WebhookParams configure a webhook; URL is required. Events are the
+// notifications to send (the seed's events[]); All, ChargeDesk's
+// documented alternative, asks for every one.
 type WebhookParams struct {
 	URL    string   `json:"url"`
 	Events []string `json:"events"`
+	All    *bool    `json:"all"`
 }
 
 // ChargePreviewParams ask for a charge's preview with tax; Amount and
@@ -89,23 +103,32 @@ type CustomerFilter struct {
 	Username string `json:"username"`
 }
 
-// TimeRange is occurred[min] and occurred[max].
+// TimeRange bounds a list by time: occurred[min] and occurred[max] (or
+// first_seen, created), sent as unix seconds. Both ends are taken as
+// inclusive: ChargeDesk does not document it either way (see
+// docs/api-compat.md).
 type TimeRange struct {
 	Min *time.Time `json:"min"`
 	Max *time.Time `json:"max"`
 }
 
-// CustomerListParams filter a list of customers.
+// CustomerListParams filter a list of customers. FirstSeen bounds when
+// ChargeDesk first saw them (first_seen[min], first_seen[max]), a filter
+// ChargeDesk documents and the seed lacks.
 type CustomerListParams struct {
 	ListParams
-	Query string `json:"query"`
+	Query     string     `json:"query"`
+	FirstSeen *TimeRange `json:"first_seen"`
 }
 
-// SubscriptionListParams filter a list of subscriptions.
+// SubscriptionListParams filter a list of subscriptions. Created bounds
+// when they were created (created[min], created[max]), a filter ChargeDesk
+// documents and the seed lacks.
 type SubscriptionListParams struct {
 	ListParams
 	Status   chargedesk.SubscriptionStatus `json:"status"`
 	Customer *Ref                          `json:"customer"`
+	Created  *TimeRange                    `json:"created"`
 }
 
 // ProductListParams page through products.
@@ -263,6 +286,11 @@ func (p *ChargeParams) validate(op string) error {
 	}
 	if p.Status != "" && !p.Status.Valid() {
 		return invalid("status", "is not a charge status")
+	}
+	for _, l := range p.Lines {
+		if l == "" {
+			return invalid("lines[]", "holds an empty line")
+		}
 	}
 	return nil
 }

@@ -55,7 +55,10 @@ func (s *ChargesService) Upsert(ctx context.Context, p *ChargeParams) (*Charge, 
 	return out, s.b.do(ctx, call{method: http.MethodPost, path: "/charges", params: p, extra: upsert, safe: true}, out)
 }
 
-// Get retrieves a charge (getCharge).
+// Get retrieves a charge (getCharge) by ChargeDesk's id, Charge.ID (its
+// charge_id). ChargeDesk does not document whether the path also takes the
+// platform's transaction_id; to find a charge by it, list with
+// ChargeListParams.TransactionID.
 func (s *ChargesService) Get(ctx context.Context, id string) (*Charge, error) {
 	path, err := idPath("/charges", "charge id", id)
 	if err != nil {
@@ -65,7 +68,8 @@ func (s *ChargesService) Get(ctx context.Context, id string) (*Charge, error) {
 	return out, s.b.do(ctx, call{method: http.MethodGet, path: path, safe: true}, out)
 }
 
-// Update changes the fields of p that are set (updateCharge).
+// Update changes the fields of p that are set (updateCharge); id is
+// ChargeDesk's id of the charge.
 func (s *ChargesService) Update(ctx context.Context, id string, p *ChargeParams) (*Charge, error) {
 	path, err := idPath("/charges", "charge id", id)
 	if err != nil {
@@ -99,16 +103,24 @@ func (s *ChargesService) Preview(ctx context.Context, p *ChargePreviewParams) (*
 	return out, s.b.do(ctx, call{method: http.MethodGet, path: "/charges/preview", params: p, safe: true}, out)
 }
 
-// Items returns a charge's line items (getChargeItems).
+// Items returns a charge's line items (getChargeItems): the seed's
+// {data: [...]} or ChargeDesk's documented {items: [...], taxes: [...]}
+// (whose taxes are not returned).
 func (s *ChargesService) Items(ctx context.Context, id string) ([]LineItem, error) {
 	path, err := idPath("/charges", "charge id", id)
 	if err != nil {
 		return nil, err
 	}
-	var out struct {
-		Data []LineItem `json:"data"`
+	var out itemsPage
+	if err := s.b.do(ctx, call{method: http.MethodGet, path: path + "/items", safe: true}, &out); err != nil {
+		return nil, err
 	}
-	return out.Data, s.b.do(ctx, call{method: http.MethodGet, path: path + "/items", safe: true}, &out)
+	fillAll(out.Data)
+	fillAll(out.Items)
+	if out.Data != nil {
+		return out.Data, nil
+	}
+	return out.Items, nil
 }
 
 // Email sends the charge's email notification (emailCharge). It is not
@@ -153,7 +165,8 @@ func (s *CustomersService) Upsert(ctx context.Context, p *CustomerParams) (*Cust
 	return out, s.b.do(ctx, call{method: http.MethodPost, path: "/customers", params: p, extra: upsert, safe: true}, out)
 }
 
-// Get retrieves a customer (getCustomer).
+// Get retrieves a customer (getCustomer) by its id, the platform's
+// customer_id.
 func (s *CustomersService) Get(ctx context.Context, id string) (*Customer, error) {
 	path, err := idPath("/customers", "customer id", id)
 	if err != nil {
@@ -190,8 +203,9 @@ func (s *CustomersService) Delete(ctx context.Context, id string, p *CustomerDel
 }
 
 // Grouped returns customers' structured billing history
-// (getGroupedCustomers), as the JSON object ChargeDesk sends: the spec
-// leaves its shape open.
+// (getGroupedCustomers, GET /customers/grouped as ChargeDesk documents
+// it; its PHP client calls the older /customers/history), as the JSON
+// object ChargeDesk sends: neither the spec nor the docs give its shape.
 func (s *CustomersService) Grouped(ctx context.Context) (json.RawMessage, error) {
 	var raw json.RawMessage
 	err := s.b.do(ctx, call{method: http.MethodGet, path: "/customers/grouped", safe: true}, &raw)
@@ -230,7 +244,8 @@ func (s *SubscriptionsService) Upsert(ctx context.Context, p *SubscriptionParams
 	return out, s.b.do(ctx, call{method: http.MethodPost, path: "/subscriptions", params: p, extra: upsert, safe: true}, out)
 }
 
-// Get retrieves a subscription (getSubscription).
+// Get retrieves a subscription (getSubscription) by its id, the
+// platform's subscription_id.
 func (s *SubscriptionsService) Get(ctx context.Context, id string) (*Subscription, error) {
 	path, err := idPath("/subscriptions", "subscription id", id)
 	if err != nil {
@@ -285,7 +300,8 @@ func (s *ProductsService) Upsert(ctx context.Context, p *ProductParams) (*Produc
 	return out, s.b.do(ctx, call{method: http.MethodPost, path: "/products", params: p, extra: upsert, safe: true}, out)
 }
 
-// Get retrieves a product (getProduct).
+// Get retrieves a product (getProduct) by its id, the platform's
+// product_id.
 func (s *ProductsService) Get(ctx context.Context, id string) (*Product, error) {
 	path, err := idPath("/products", "product id", id)
 	if err != nil {

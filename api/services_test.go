@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,14 +12,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/api/apitest"
 	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
+func unixText(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
 // Every operation of the spec, in the spec's order, against the in-memory
-// API: the method, the path and the exact form or query sent, and that the
-// answer decodes.
+// API in each of its answer shapes: the method, the path and the exact
+// form or query sent (times as unix seconds), and that the answer decodes
+// into the same values.
 func TestEveryOperation(t *testing.T) {
-	fake, rec, client, _ := newTestAPI(t)
+	eachShape(t, testEveryOperation)
+}
+
+func testEveryOperation(t *testing.T, shape apitest.Shape) {
+	fake, rec, client, _ := newShapedAPI(t, shape)
 	ctx := context.Background()
 	_, err := fake.Seed("customers", map[string]any{"customer_id": "cus_1", "email": "jane@example.com", "name": "Jane"})
 	require.NoError(t, err)
@@ -37,7 +45,7 @@ func TestEveryOperation(t *testing.T) {
 		name, method, path, encoded string
 		call                        func() error
 	}{
-		{"listCharges", "GET", "/v1/charges", "count=100&offset=0&status=authorized&customer%5Bemail%5D=jane%40example.com&occurred%5Bmax%5D=" + url.QueryEscape(end.Format(time.RFC3339)), func() error {
+		{"listCharges", "GET", "/v1/charges", "count=100&offset=0&status=authorized&customer%5Bemail%5D=jane%40example.com&occurred%5Bmax%5D=" + unixText(end), func() error {
 			n := 0
 			for c, err := range client.Charges.List(ctx, &ChargeListParams{Status: "authorized", Customer: &CustomerFilter{Email: "jane@example.com"}, Occurred: &TimeRange{Max: &end}}) {
 				if err != nil {
@@ -80,6 +88,8 @@ func TestEveryOperation(t *testing.T) {
 			if err == nil {
 				require.Len(t, items, 1)
 				assert.Equal(t, "Pro plan", items[0].Description)
+				assert.NotEmpty(t, items[0].ID, "the item's id is in both of its places")
+				assert.Equal(t, items[0].ID, items[0].ItemID)
 			}
 			return err
 		}},
@@ -132,7 +142,7 @@ func TestEveryOperation(t *testing.T) {
 			}
 			return nil
 		}},
-		{"createSubscription", "POST", "/v1/subscriptions", "subscription_id=sub_2&customer_id=cus_1&amount=5.00&currency=USD&interval=month&interval_count=1&trial_end=" + url.QueryEscape(end.Format(time.RFC3339)) + "&items%5B0%5D=gold&items%5B1%5D=seat", func() error {
+		{"createSubscription", "POST", "/v1/subscriptions", "subscription_id=sub_2&customer_id=cus_1&amount=5.00&currency=USD&interval=month&interval_count=1&trial_end=" + unixText(end) + "&items%5B0%5D=gold&items%5B1%5D=seat", func() error {
 			s, err := client.Subscriptions.Create(ctx, &SubscriptionParams{SubscriptionID: "sub_2", CustomerID: "cus_1", Amount: amount("5.00"),
 				Currency: "USD", Interval: "month", IntervalCount: new(1), TrialEnd: &end, Items: []string{"gold", "seat"}})
 			if err == nil {

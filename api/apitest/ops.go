@@ -3,24 +3,75 @@ package apitest
 import (
 	"fmt"
 	"net/http"
-	"time"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/chargedesk/chargedesk-go"
 )
 
-func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
-	in, ok := input(w, r)
-	if !ok {
-		return
+func (s *Server) create(name string) handler {
+	return func(w http.ResponseWriter, r *http.Request, in map[string]any) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		rec, _, err := s.upsert(name, in)
+		if err != nil {
+			writeParamError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.render(name, rec))
 	}
-	amount, err := readField(field{"amount", kAmount}, in["amount"])
-	if err != nil || amount == nil {
+}
+
+func (s *Server) get(name string) handler {
+	return func(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		rec := s.stores[name].find(chi.URLParam(r, "id"))
+		if rec == nil {
+			notFound(w, resources[name].object)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.render(name, rec))
+	}
+}
+
+func (s *Server) updateOp(name string) handler {
+	return func(w http.ResponseWriter, r *http.Request, in map[string]any) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		st := s.stores[name]
+		rec := st.find(chi.URLParam(r, "id"))
+		if rec == nil {
+			notFound(w, st.res.object)
+			return
+		}
+		// The seed's updateCharge takes ChargeInput, duplicate included; an
+		// update has nothing to duplicate, so only its one value is taken.
+		if d := text(in, "duplicate"); d != "" && d != "update" {
+			writeParamError(w, badParam("duplicate", "parameter_invalid", "duplicate may only be update"))
+			return
+		}
+		delete(in, "duplicate")
+		if err := s.update(st, rec, in); err != nil {
+			writeParamError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.render(name, rec))
+	}
+}
+
+func notFound(w http.ResponseWriter, object string) {
+	writeError(w, http.StatusNotFound, "invalid_request_error", "resource_missing", "", "No such "+object)
+}
+
+func (s *Server) preview(w http.ResponseWriter, r *http.Request, in map[string]any) {
+	amount, err := readField(field{name: "amount", kind: kAmount}, in["amount"])
+	if err != nil || textOf(in["amount"]) == "" {
 		writeParamError(w, badParam("amount", "parameter_missing", "Missing required parameter amount"))
 		return
 	}
-	currency := text(in, "currency")
+	currency := strings.ToUpper(text(in, "currency"))
 	if _, ok := chargedesk.CurrencyMinorUnits(currency); !ok {
 		writeParamError(w, badParam("currency", "parameter_invalid", "currency must be a 3-letter ISO code"))
 		return
@@ -29,18 +80,16 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	custID := ""
 	if c, ok := in["customer"].(map[string]any); ok {
-		custID, _ = scalarText(c["id"])
+		custID = textOf(c["id"])
 	}
-	a := amount.(chargedesk.Amount)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": "", "object": "charge", "status": "pending", "amount": formatAmount(a, currency),
-		"currency": currency, "added_tax": formatAmount(chargedesk.Amount{}, currency),
-		"amount_refunded": formatAmount(chargedesk.Amount{}, currency), "customer": s.ref("customer", custID),
-		"metadata": []any{}, "lines": []any{}, "occurred": s.opts.Now().Unix(),
-	})
+	// A charge that is not stored: the preview of its tax.
+	c := &charge{base: base{created: unix(s.opts.Now().Unix())}, Amount: amount.(chargedesk.Amount),
+		Currency: currency, Status: "pending", Customer: ref(custID), Occurred: unix(s.opts.Now().Unix())}
+	c.self = c
+	writeJSON(w, http.StatusOK, s.render("charges", c))
 }
 
-func (s *Server) deleteCharge(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteCharge(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stores["charges"]
@@ -50,14 +99,19 @@ func (s *Server) deleteCharge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.remove(rec)
-	writeJSON(w, http.StatusOK, map[string]any{"id": rec.id, "object": "charge", "deleted": true})
+	writeJSON(w, http.StatusOK, s.deleted("charges", rec))
 }
 
-func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) {
-	in, ok := input(w, r)
-	if !ok {
-		return
+// deleted is the answer to a delete: the id and deleted: true.
+func (s *Server) deleted(name string, r record) map[string]any {
+	object := resources[name].object
+	if s.opts.Shape.seed() {
+		return map[string]any{"id": r.meta().id, "object": object, "deleted": true}
 	}
+	return map[string]any{object + "_id": r.meta().id, "object": object, "deleted": 1}
+}
+
+func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request, in map[string]any) {
 	mode := text(in, "delete_all")
 	if mode != "" && mode != "0" && mode != "1" && mode != "2" {
 		writeParamError(w, badParam("delete_all", "parameter_invalid", "delete_all must be 0, 1 or 2"))
@@ -73,95 +127,138 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) {
 	}
 	st.remove(rec)
 	charges := s.stores["charges"]
-	for _, c := range charges.newest() {
-		if c.str("customer") != rec.id {
-			continue
-		}
-		switch mode {
-		case "1":
-			charges.remove(c)
-		case "2":
-			c.f["customer"] = "anonymized"
+	if l := charges.list(indexKey("customer", rec.meta().id)); l != nil && mode != "" && mode != "0" {
+		var theirs []*charge
+		l.each(0, func(b *base) bool { theirs = append(theirs, b.self.(*charge)); return true })
+		for _, c := range theirs {
+			if mode == "1" {
+				charges.remove(c)
+			} else {
+				charges.modify(c, func() { c.Customer = "anonymized" })
+			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": rec.id, "object": "customer", "deleted": true})
+	writeJSON(w, http.StatusOK, s.deleted("customers", rec))
 }
 
-func (s *Server) items(w http.ResponseWriter, r *http.Request) {
+func (s *Server) items(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.stores["charges"].find(chi.URLParam(r, "id"))
-	if rec == nil {
+	c, _ := s.stores["charges"].find(chi.URLParam(r, "id")).(*charge)
+	if c == nil {
 		notFound(w, "charge")
 		return
 	}
-	lines, _ := rec.f["lines"].([]string)
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": lineItems(rec.id, lines, rec.str("currency"))})
+	if s.opts.Shape.seed() {
+		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": lineItems(c.id, c.Lines.list(), c.Currency, true)})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": itemRows(c.id, c.Lines.list(), c.Currency), "taxes": []any{}})
 }
 
-func (s *Server) email(w http.ResponseWriter, r *http.Request) {
+func (s *Server) email(w http.ResponseWriter, r *http.Request, in map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.stores["charges"].find(chi.URLParam(r, "id"))
-	if rec == nil {
+	c, _ := s.stores["charges"].find(chi.URLParam(r, "id")).(*charge)
+	if c == nil {
 		notFound(w, "charge")
 		return
 	}
-	rec.log(s.opts.Now(), "email", "Receipt emailed", "")
-	writeJSON(w, http.StatusOK, s.render("charges", rec))
+	detail := ""
+	if text(in, "email") != "" {
+		detail = "to another address" // never the address: it is customer data
+	}
+	c.log(s.opts.Now(), "email", "Receipt emailed", detail)
+	writeJSON(w, http.StatusOK, s.render("charges", c))
 }
 
-func (s *Server) grouped(w http.ResponseWriter, r *http.Request) {
+// grouped is the customers' billing history (/customers/grouped, and
+// /customers/history as ChargeDesk's PHP client calls it): a page of
+// customers, newest first, each with its newest 100 charges and 100
+// subscriptions (neither the seed nor the docs show the answer's shape).
+// query narrows it to customers whose id, email, name or username holds
+// the text; count and offset page through it as through a list.
+func (s *Server) grouped(w http.ResponseWriter, r *http.Request, in map[string]any) {
+	q, err := s.listQuery("customers", in)
+	if err != nil {
+		writeParamError(w, err)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	groups := []any{}
-	for _, c := range s.stores["customers"].newest() {
-		var charges, subs []any
-		for _, ch := range s.stores["charges"].newest() {
-			if ch.str("customer") == c.id {
-				charges = append(charges, s.render("charges", ch))
-			}
-		}
-		for _, sub := range s.stores["subscriptions"].newest() {
-			if sub.str("customer_id") == c.id {
-				subs = append(subs, s.render("subscriptions", sub))
-			}
-		}
+	page, _ := s.run("customers", q)
+	groups := make([]any, 0, len(page))
+	for _, c := range page {
+		id := c.meta().id
 		groups = append(groups, map[string]any{
-			"customer": s.render("customers", c), "charges": orAny(charges), "subscriptions": orAny(subs),
+			"customer":      s.render("customers", c),
+			"charges":       s.renderList("charges", indexKey("customer", id)),
+			"subscriptions": s.renderList("subscriptions", indexKey("customer", id)),
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": groups})
-}
-
-func orAny(l []any) []any {
-	if l == nil {
-		return []any{}
+	if s.opts.Shape.seed() {
+		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": groups})
+		return
 	}
-	return l
+	writeJSON(w, http.StatusOK, map[string]any{"data": groups})
 }
 
-func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
+// renderList renders the first 100 records of an index key's list.
+func (s *Server) renderList(name, key string) []any {
+	out := []any{}
+	if l := s.stores[name].list(key); l != nil {
+		l.each(0, func(b *base) bool {
+			out = append(out, s.render(name, b.self))
+			return len(out) < 100
+		})
+	}
+	return out
+}
+
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	data := make([]any, 0, len(s.webhooks))
 	for _, h := range s.webhooks {
-		data = append(data, h)
+		data = append(data, s.renderWebhook(h))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
-}
-
-func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
-	in, ok := input(w, r)
-	if !ok {
+	if s.opts.Shape.seed() {
+		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
 		return
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": data})
+}
+
+// webhook is a webhook configuration.
+type webhook struct {
+	ID      string   `json:"id"`
+	URL     string   `json:"url"`
+	Events  []string `json:"events"`
+	All     bool     `json:"all,omitempty"`
+	Created int64    `json:"created"`
+}
+
+func (s *Server) renderWebhook(h webhook) map[string]any {
+	if s.opts.Shape.seed() {
+		return map[string]any{"id": h.ID, "object": "webhook", "url": h.URL, "events": orEmpty(h.Events),
+			"active": true, "created": dateTime(unix(h.Created))}
+	}
+	return map[string]any{"webhook_id": h.ID, "url": h.URL, "events": orEmpty(h.Events), "all": phpBool(h.All),
+		"active": 1, "created": h.Created}
+}
+
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, in map[string]any) {
 	url := text(in, "url")
 	if url == "" {
 		writeParamError(w, badParam("url", "parameter_missing", "Missing required parameter url"))
 		return
 	}
-	events, err := readField(field{"events", kList}, orList(in["events"]))
+	events, err := readField(field{name: "events", kind: kList}, orList(in["events"]))
+	if err != nil {
+		writeParamError(w, err)
+		return
+	}
+	all, err := readField(field{name: "all", kind: kBool}, in["all"])
 	if err != nil {
 		writeParamError(w, err)
 		return
@@ -169,10 +266,10 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	h := map[string]any{"id": fmt.Sprintf("wh-%06d", s.seq), "object": "webhook", "url": url,
-		"events": events, "active": 1, "created": s.opts.Now().Unix()}
+	h := webhook{ID: fmt.Sprintf("wh-%06d", s.seq), URL: url, Events: events.(texts).list(), All: all.(bool),
+		Created: s.opts.Now().Unix()}
 	s.webhooks = append(s.webhooks, h)
-	writeJSON(w, http.StatusOK, h)
+	writeJSON(w, http.StatusOK, s.renderWebhook(h))
 }
 
 func orList(v any) any {
@@ -182,24 +279,20 @@ func orList(v any) any {
 	return v
 }
 
-func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, _ map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := chi.URLParam(r, "id")
 	for i, h := range s.webhooks {
-		if h["id"] == id {
+		if h.ID == id {
 			s.webhooks = append(s.webhooks[:i], s.webhooks[i+1:]...)
-			writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "webhook", "deleted": true})
+			if s.opts.Shape.seed() {
+				writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "webhook", "deleted": true})
+			} else {
+				writeJSON(w, http.StatusOK, map[string]any{"webhook_id": id, "deleted": 1})
+			}
 			return
 		}
 	}
 	notFound(w, "webhook")
-}
-
-func (r *record) log(at time.Time, action, message, detail string) {
-	entry := map[string]any{"time": at.Unix(), "action": action, "message": message}
-	if detail != "" {
-		entry["detail"] = detail
-	}
-	r.logs = append(r.logs, entry)
 }

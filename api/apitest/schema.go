@@ -3,37 +3,75 @@ package apitest
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/chargedesk/chargedesk-go"
-	"github.com/chargedesk/chargedesk-go/internal/phpquery"
 )
 
 // kind is how a field's input is read and its value written.
 type kind int
 
 const (
-	kString kind = iota
-	kAmount
-	kInt
-	kBool
-	kTime
-	kMap     // metadata: string map, written [] when empty as PHP does
-	kRef     // customer[id]: an object with an id
-	kList    // items[], lines[]: a list of text
-	kAddress // billing_address: an object of text
+	kString  kind = iota
+	kAmount       // chargedesk.Amount: written as text at the currency's scale
+	kInt          // int64
+	kBool         // bool: written 0 and 1, or true and false
+	kTime         // unix: read as unix seconds or RFC 3339
+	kMap          // pairs: an object of text (metadata), written [] when empty
+	kAddress      // address: an object of the address lines
+	kRef          // ref: an object with only an id (customer[id])
+	kList         // texts: a list of text (items[], lines[])
 )
 
+// field is one input field of a record type.
 type field struct {
-	name string
-	kind kind
+	name  string
+	kind  kind
+	index int // in the record struct
+}
+
+// addressLines are the keys of a billing address.
+var addressLines = []string{"line1", "line2", "city", "state", "postal_code", "country"}
+
+var kinds = map[reflect.Type]kind{
+	reflect.TypeFor[string]():            kString,
+	reflect.TypeFor[chargedesk.Amount](): kAmount,
+	reflect.TypeFor[int64]():             kInt,
+	reflect.TypeFor[bool]():              kBool,
+	reflect.TypeFor[unix]():              kTime,
+	reflect.TypeFor[pairs]():             kMap,
+	reflect.TypeFor[address]():           kAddress,
+	reflect.TypeFor[ref]():               kRef,
+	reflect.TypeFor[texts]():             kList,
+}
+
+// fieldsOf lists the fields of a record struct tagged `api`, in
+// declaration order. A field of a type with no kind is a programming
+// error, caught by the package's tests.
+func fieldsOf(t reflect.Type) []field {
+	var out []field
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name := sf.Tag.Get("api")
+		if name == "" {
+			continue
+		}
+		k, ok := kinds[sf.Type]
+		if !ok {
+			panic(fmt.Sprintf("apitest: %s.%s has no field kind", t.Name(), sf.Name))
+		}
+		out = append(out, field{name: name, kind: k, index: i})
+	}
+	return out
 }
 
 // resource describes one record type of the API.
 type resource struct {
-	path   string // "charges"
+	name   string // "charges", as in the path
 	object string // "charge"
 	unique string // the unique id duplicate=update matches on
 	fields []field
@@ -41,6 +79,13 @@ type resource struct {
 	required []string
 	// enums limit a field to these values.
 	enums map[string][]string
+	// make returns a new, empty record.
+	make func() record
+	// dateFilter is the name of the list's time filter (occurred[min],
+	// first_seen[min], created[min]).
+	dateFilter string
+	// accepted are the parameters of a create or an update (see params).
+	accepted []string
 }
 
 var chargeStatuses = []string{"pending", "paid", "partially refunded", "refunded", "failed", "authorized",
@@ -52,41 +97,72 @@ var subscriptionStatuses = []string{"requested", "pending", "new", "trialing", "
 
 var intervals = []string{"day", "week", "month", "year"}
 
+// resourceNames are the record resources, in the spec's order.
+var resourceNames = []string{"charges", "customers", "subscriptions", "products"}
+
+func newResource(name, object, unique string, proto record, required []string, enums map[string][]string, dateFilter string) *resource {
+	t := reflect.TypeOf(proto).Elem()
+	res := &resource{name: name, object: object, unique: unique, fields: fieldsOf(t), required: required,
+		enums: enums, dateFilter: dateFilter, make: func() record {
+			r := reflect.New(t).Interface().(record)
+			r.meta().self = r
+			return r
+		}}
+	res.accepted = res.params()
+	return res
+}
+
 var resources = map[string]*resource{
-	"charges": {
-		path: "charges", object: "charge", unique: "transaction_id",
-		fields: []field{{"transaction_id", kString}, {"amount", kAmount}, {"currency", kString}, {"status", kString},
-			{"amount_refunded", kAmount}, {"last_4_digits", kString}, {"description", kString},
-			{"customer", kRef}, {"product", kRef}, {"subscription", kRef}, {"metadata", kMap},
-			{"occurred", kTime}, {"lines", kList}},
-		required: []string{"amount", "currency", "customer"},
-		enums:    map[string][]string{"status": chargeStatuses},
-	},
-	"customers": {
-		path: "customers", object: "customer", unique: "customer_id",
-		fields: []field{{"customer_id", kString}, {"email", kString}, {"country", kString}, {"name", kString},
-			{"phone", kString}, {"username", kString}, {"customer_company", kString}, {"website", kString},
-			{"description", kString}, {"delinquent", kBool}, {"card_on_file", kBool}, {"tax_number", kString},
-			{"billing_address", kAddress}, {"invoice_details", kString}, {"metadata", kMap}},
-		required: []string{"customer_id"},
-	},
-	"subscriptions": {
-		path: "subscriptions", object: "subscription", unique: "subscription_id",
-		fields: []field{{"subscription_id", kString}, {"customer_id", kString}, {"status", kString},
-			{"amount", kAmount}, {"currency", kString}, {"interval", kString}, {"interval_count", kInt},
-			{"quantity", kInt}, {"trial_start", kTime}, {"trial_end", kTime}, {"billing_cycles_total", kInt},
-			{"billing_cycles_current", kInt}, {"items", kList}, {"metadata", kMap}},
-		required: []string{"subscription_id"},
-		enums:    map[string][]string{"status": subscriptionStatuses, "interval": intervals},
-	},
-	"products": {
-		path: "products", object: "product", unique: "product_id",
-		fields: []field{{"product_id", kString}, {"name", kString}, {"description", kString}, {"url", kString},
-			{"amount", kAmount}, {"currency", kString}, {"interval", kString}, {"trial_period_days", kInt},
-			{"billing_cycles_total", kInt}, {"setup_amount", kAmount}, {"chargeable", kBool}},
-		required: []string{"product_id"},
-		enums:    map[string][]string{"interval": intervals},
-	},
+	"charges": newResource("charges", "charge", "transaction_id", &charge{},
+		[]string{"amount", "currency", "customer"}, map[string][]string{"status": chargeStatuses}, "occurred"),
+	"customers": newResource("customers", "customer", "customer_id", &customer{},
+		[]string{"customer_id"}, nil, "first_seen"),
+	"subscriptions": newResource("subscriptions", "subscription", "subscription_id", &subscription{},
+		[]string{"subscription_id"}, map[string][]string{"status": subscriptionStatuses, "interval": intervals}, "created"),
+	"products": newResource("products", "product", "product_id", &product{},
+		[]string{"product_id"}, map[string][]string{"interval": intervals}, "created"),
+}
+
+func (res *resource) field(name string) (field, bool) {
+	for _, f := range res.fields {
+		if f.name == name {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+// params are the parameters a create or an update of the resource
+// accepts, in the notation of paramsAccepted.
+func (res *resource) params() []string {
+	var out []string
+	for _, f := range res.fields {
+		switch f.kind {
+		case kRef:
+			out = append(out, f.name+"[id]")
+		case kMap:
+			out = append(out, f.name+"[*]")
+		case kList:
+			out = append(out, f.name+"[]")
+		case kAddress:
+			for _, line := range addressLines {
+				out = append(out, f.name+"["+line+"]")
+			}
+		default:
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// value returns the field of r as its Go value.
+func value(r record, f field) any {
+	return reflect.ValueOf(r).Elem().Field(f.index).Interface()
+}
+
+// setValue sets the field of r to v, a value of the field's type.
+func setValue(r record, f field, v any) {
+	reflect.ValueOf(r).Elem().Field(f.index).Set(reflect.ValueOf(v))
 }
 
 // paramError is a 400 naming the parameter.
@@ -101,7 +177,7 @@ func badParam(param, code, format string, args ...any) *paramError {
 }
 
 // readField reads one input value (decoded from JSON or a PHP form, so any
-// JSON value) as the field's kind.
+// JSON value) as a value of the field's Go type.
 func readField(f field, v any) (any, error) {
 	bad := func(want string) error {
 		return badParam(f.name, "parameter_invalid", "%s must be %s", f.name, want)
@@ -119,7 +195,7 @@ func readField(f field, v any) (any, error) {
 			return nil, bad("an amount")
 		}
 		if s == "" {
-			return nil, nil
+			return chargedesk.Amount{}, nil
 		}
 		a, err := chargedesk.ParseAmount(s)
 		if err != nil {
@@ -147,60 +223,98 @@ func readField(f field, v any) (any, error) {
 		if !ok {
 			return nil, bad("a time")
 		}
-		if s == "" {
-			return time.Time{}, nil
-		}
-		if secs, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return time.Unix(secs, 0).UTC(), nil
-		}
-		t, err := time.Parse(time.RFC3339, s)
+		t, err := readTime(s)
 		if err != nil {
 			return nil, bad("a unix timestamp or RFC 3339 time")
 		}
-		return t.UTC(), nil
+		return t, nil
 	case kMap, kAddress:
 		m, ok := v.(map[string]any)
 		if !ok {
 			if l, isList := v.([]any); isList && len(l) == 0 {
-				return map[string]string{}, nil
+				return emptyOf(f.kind), nil // PHP's empty array
+			}
+			if s, isText := v.(string); isText && s == "" {
+				return emptyOf(f.kind), nil
 			}
 			return nil, bad("an object")
 		}
 		out := make(map[string]string, len(m))
 		for k, item := range m {
+			if f.kind == kAddress && !slices.Contains(addressLines, k) {
+				return nil, badParam(f.name+"["+k+"]", "parameter_unknown", "Unknown parameter %s[%s]", f.name, k)
+			}
 			s, ok := scalarText(item)
 			if !ok {
 				return nil, bad("an object of text")
 			}
+			if strings.ContainsRune(k, 0) || strings.ContainsRune(s, 0) {
+				return nil, bad("an object of text without NUL characters")
+			}
 			out[k] = s
 		}
-		return out, nil
+		if f.kind == kAddress {
+			return address(pairsOf(out)), nil
+		}
+		return pairsOf(out), nil
 	case kRef:
 		m, ok := v.(map[string]any)
 		if !ok {
 			return nil, bad("an object with an id")
 		}
+		for k := range m {
+			if k != "id" {
+				return nil, badParam(f.name+"["+k+"]", "parameter_unknown", "Unknown parameter %s[%s]; only %s[id] is taken", f.name, k, f.name)
+			}
+		}
 		id, ok := scalarText(m["id"])
 		if !ok {
 			return nil, bad("an object with an id")
 		}
-		return id, nil
+		return ref(id), nil
 	case kList:
 		l, ok := v.([]any)
 		if !ok {
+			if s, isText := v.(string); isText && s == "" {
+				return texts(""), nil
+			}
 			return nil, bad("a list")
 		}
 		out := make([]string, 0, len(l))
 		for _, item := range l {
 			s, ok := scalarText(item)
-			if !ok {
-				return nil, bad("a list of text")
+			if !ok || strings.ContainsRune(s, 0) {
+				return nil, bad("a list of text without NUL characters")
 			}
 			out = append(out, s)
 		}
-		return out, nil
+		return textsOf(out), nil
 	}
 	return nil, bad("known")
+}
+
+func emptyOf(k kind) any {
+	if k == kAddress {
+		return address("")
+	}
+	return pairs("")
+}
+
+// readTime reads unix seconds (0 or "" for none) or an RFC 3339 time: the
+// API documents the first, the seed the second, and both are taken.
+func readTime(s string) (unix, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	if secs, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return unix(secs), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return 0, err
+	}
+	return unix(t.Unix()), nil
 }
 
 // scalarText is a JSON scalar as PHP reads it into text.
@@ -219,50 +333,4 @@ func scalarText(v any) (string, bool) {
 		return "", true
 	}
 	return "", false
-}
-
-// decodeInput reads a request's parameters: a JSON object, or a form in
-// PHP's bracket notation, merged over the URL's query. Like ChargeDesk, it
-// goes by the body, not by its Content-Type.
-func decodeInput(body []byte, query string) (map[string]any, error) {
-	out := map[string]any{}
-	if query != "" {
-		if err := mergeForm(out, []byte(query)); err != nil {
-			return nil, err
-		}
-	}
-	trimmed := strings.TrimSpace(string(body))
-	if trimmed == "" {
-		return out, nil
-	}
-	if strings.HasPrefix(trimmed, "{") {
-		dec := json.NewDecoder(strings.NewReader(trimmed))
-		dec.UseNumber()
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			return nil, badParam("", "invalid_json", "the body is not a valid JSON object")
-		}
-		for k, v := range m {
-			out[k] = v
-		}
-		return out, nil
-	}
-	return out, mergeForm(out, body) // not a JSON object: a form, whatever its Content-Type says
-}
-
-func mergeForm(out map[string]any, form []byte) error {
-	js, err := phpquery.DecodeForm(form, 8)
-	if err != nil {
-		return badParam("", "invalid_form", "%v", err)
-	}
-	dec := json.NewDecoder(strings.NewReader(string(js)))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return badParam("", "invalid_form", "the form does not decode")
-	}
-	for k, v := range m {
-		out[k] = v
-	}
-	return nil
 }

@@ -1,129 +1,218 @@
 package apitest
 
 import (
-	"cmp"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
-	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/chargedesk/chargedesk-go"
 )
 
-// record is one stored record: its id, when it was made, and its fields as
-// read by readField.
-type record struct {
-	id      string
-	seq     int64
-	created time.Time
-	f       map[string]any
-	logs    []map[string]any
-}
-
+// store holds the records of one resource with the indexes its lists and
+// lookups use: by id, by unique id, and newest first, whole and by each of
+// the record's index keys (status, customer, subscription). Every write
+// keeps the indexes in step; nothing is ever re-sorted. The Server's mutex
+// guards it.
 type store struct {
-	res      *resource
-	byID     map[string]*record
-	byUnique map[string]*record
-	sorted   []*record // newest first; nil when it must be rebuilt
+	res  *resource
+	byID map[string]*base
+	// byUnique holds the records whose unique id is not their id (every
+	// charge); a customer, subscription or product is its unique id.
+	byUnique map[string]*base
+	all      ordered
+	lists    map[string]*ordered // by index key
+	keys     []string            // scratch for index keys
+	interned map[string]string   // currencies, statuses and intervals
 }
 
 func newStore(res *resource) *store {
-	return &store{res: res, byID: map[string]*record{}, byUnique: map[string]*record{}}
+	return &store{res: res, byID: map[string]*base{}, byUnique: map[string]*base{},
+		lists: map[string]*ordered{}, interned: map[string]string{}}
 }
+
+func (st *store) len() int { return len(st.byID) }
 
 // find looks a record up by its id, else by its unique id.
-func (st *store) find(id string) *record {
-	if r := st.byID[id]; r != nil {
-		return r
+func (st *store) find(id string) record {
+	if b := st.byID[id]; b != nil {
+		return b.self
 	}
-	return st.byUnique[id]
+	if b := st.byUnique[id]; b != nil {
+		return b.self
+	}
+	return nil
 }
 
-func (st *store) newest() []*record {
-	if st.sorted == nil {
-		st.sorted = make([]*record, 0, len(st.byID))
-		for _, r := range st.byID {
-			st.sorted = append(st.sorted, r)
+// withUnique returns the record whose unique id is u, if any.
+func (st *store) withUnique(u string) record {
+	if u == "" {
+		return nil
+	}
+	if b := st.byUnique[u]; b != nil {
+		return b.self
+	}
+	if b := st.byID[u]; b != nil && b.self.unique() == u {
+		return b.self
+	}
+	return nil
+}
+
+// holds reports whether r is stored (and not deleted or replaced by a
+// Load since it was found).
+func (st *store) holds(r record) bool { return r != nil && st.byID[r.meta().id] == r.meta() }
+
+// put stores a new record and indexes it.
+func (st *store) put(r record) {
+	b := r.meta()
+	st.byID[b.id] = b
+	if u := r.unique(); u != "" && u != b.id {
+		st.byUnique[u] = b
+	}
+	st.index(r)
+}
+
+// remove deletes a record.
+func (st *store) remove(r record) {
+	st.unindex(r)
+	b := r.meta()
+	delete(st.byID, b.id)
+	if u := r.unique(); u != "" && st.byUnique[u] == b {
+		delete(st.byUnique, u)
+	}
+}
+
+// modify changes r with change, keeping the indexes in step.
+func (st *store) modify(r record, change func()) {
+	oldUnique := r.unique()
+	st.unindex(r)
+	change()
+	if u := r.unique(); u != oldUnique {
+		if st.byUnique[oldUnique] == r.meta() {
+			delete(st.byUnique, oldUnique)
 		}
-		slices.SortFunc(st.sorted, func(a, b *record) int {
-			if c := b.when().Compare(a.when()); c != 0 {
-				return c
+		if u != "" && u != r.meta().id {
+			st.byUnique[u] = r.meta()
+		}
+	}
+	st.index(r)
+}
+
+func (st *store) index(r record) {
+	b := r.meta()
+	st.all.insert(b)
+	st.keys = r.indexKeys(st.keys[:0])
+	for _, k := range st.keys {
+		l := st.lists[k]
+		if l == nil {
+			l = &ordered{}
+			st.lists[k] = l
+		}
+		l.insert(b)
+	}
+}
+
+func (st *store) unindex(r record) {
+	b := r.meta()
+	st.all.remove(b)
+	st.keys = r.indexKeys(st.keys[:0])
+	for _, k := range st.keys {
+		if l := st.lists[k]; l != nil {
+			l.remove(b)
+			if l.len() == 0 {
+				delete(st.lists, k)
 			}
-			return cmp.Compare(b.seq, a.seq)
-		})
+		}
 	}
-	return st.sorted
 }
 
-// when is the time a list orders by: a charge's occurred, else creation.
-func (r *record) when() time.Time {
-	if t, ok := r.f["occurred"].(time.Time); ok && !t.IsZero() {
-		return t
+// list returns the list of an index key ("" for every record); nil when
+// no record has the key.
+func (st *store) list(key string) *ordered {
+	if key == "" {
+		return &st.all
 	}
-	return r.created
+	return st.lists[key]
 }
 
-func (r *record) str(name string) string {
-	s, _ := r.f[name].(string)
+// newest calls f with every record, newest first, until f returns false.
+func (st *store) newest(f func(record) bool) {
+	st.all.each(0, func(b *base) bool { return f(b.self) })
+}
+
+// intern returns the store's copy of s, a value from a short list
+// (currencies, statuses, intervals), so that a million records share it.
+func (st *store) intern(s string) string {
+	if v, ok := st.interned[s]; ok {
+		return v
+	}
+	if len(st.interned) < 1000 {
+		st.interned[s] = s
+	}
 	return s
 }
 
-func (r *record) amount(name string) chargedesk.Amount {
-	a, _ := r.f[name].(chargedesk.Amount)
-	return a
-}
-
-// apply reads in's fields into r, refusing unknown parameters.
-func (st *store) apply(r *record, in map[string]any) error {
-	for key, v := range in {
-		f, ok := st.field(key)
-		if !ok {
-			return badParam(key, "parameter_unknown", "Unknown parameter %s for a %s", key, st.res.object)
-		}
-		val, err := readField(f, v)
+// apply reads in's fields into r, refusing unknown parameters and values
+// the field does not take.
+func (st *store) apply(r record, in map[string]any) error {
+	if err := checkParams(in, st.res.accepted); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(in))
+	for k := range in {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // the first bad one, whatever the map's order
+	for _, key := range keys {
+		f, _ := st.res.field(key)
+		val, err := readField(f, in[key])
 		if err != nil {
 			return err
 		}
-		if vals, ok := st.res.enums[key]; ok && val != "" && !slices.Contains(vals, val.(string)) {
-			return badParam(key, "parameter_invalid", "%s must be one of: %s", key, strings.Join(vals, ", "))
+		if s, ok := val.(string); ok && s != "" {
+			if vals, ok := st.res.enums[key]; ok {
+				i := slices.Index(vals, s)
+				if i < 0 {
+					return badParam(key, "parameter_invalid", "%s must be one of: %s", key, strings.Join(vals, ", "))
+				}
+				val = vals[i]
+			}
 		}
-		if val == nil {
-			delete(r.f, key)
+		setValue(r, f, val)
+	}
+	return st.checkMoney(r)
+}
+
+// checkMoney makes the record's currency upper case and checks that its
+// amounts fit it.
+func (st *store) checkMoney(r record) error {
+	f, ok := st.res.field("currency")
+	if !ok {
+		return nil
+	}
+	c, _ := value(r, f).(string)
+	if c == "" {
+		return nil
+	}
+	if _, ok := chargedesk.CurrencyMinorUnits(c); !ok {
+		return badParam("currency", "parameter_invalid", "currency must be a 3-letter ISO code")
+	}
+	setValue(r, f, st.intern(strings.ToUpper(c)))
+	for _, af := range st.res.fields {
+		if af.kind != kAmount {
 			continue
 		}
-		r.f[key] = val
-	}
-	if c := r.str("currency"); c != "" {
-		if _, ok := chargedesk.CurrencyMinorUnits(c); !ok {
-			return badParam("currency", "parameter_invalid", "currency must be a 3-letter ISO code")
-		}
-		r.f["currency"] = strings.ToUpper(c)
-		for _, name := range []string{"amount", "amount_refunded", "setup_amount"} {
-			if a, ok := r.f[name].(chargedesk.Amount); ok {
-				if _, err := a.MinorUnits(c); err != nil {
-					return badParam(name, "parameter_invalid", "%s has more decimal places than %s allows", name, c)
-				}
+		if a := value(r, af).(chargedesk.Amount); !a.IsZero() {
+			if _, err := a.MinorUnits(c); err != nil {
+				return badParam(af.name, "parameter_invalid", "%s has more decimal places than %s allows", af.name, c)
 			}
 		}
 	}
 	return nil
 }
 
-func (st *store) field(name string) (field, bool) {
-	for _, f := range st.res.fields {
-		if f.name == name {
-			return f, true
-		}
-	}
-	return field{}, false
-}
-
 // upsert creates a record from in, or with duplicate=update updates the one
 // with the same unique id. It reports whether it created one.
-func (s *Server) upsert(name string, in map[string]any) (*record, bool, error) {
+func (s *Server) upsert(name string, in map[string]any) (record, bool, error) {
 	st := s.stores[name]
 	duplicate := text(in, "duplicate")
 	delete(in, "duplicate")
@@ -131,17 +220,14 @@ func (s *Server) upsert(name string, in map[string]any) (*record, bool, error) {
 		return nil, false, badParam("duplicate", "parameter_invalid", "duplicate may only be update")
 	}
 	unique := text(in, st.res.unique)
-	if existing := st.byUnique[unique]; unique != "" && existing != nil {
+	if existing := st.withUnique(unique); existing != nil {
 		if duplicate != "update" {
 			return nil, false, badParam(st.res.unique, "duplicate",
 				"A %s with this %s already exists; set duplicate=update to update it", st.res.object, st.res.unique)
 		}
-		next := existing.clone()
-		if err := st.apply(next, in); err != nil {
+		if err := s.update(st, existing, in); err != nil {
 			return nil, false, err
 		}
-		existing.f = next.f
-		st.sorted = nil
 		return existing, false, nil
 	}
 	for _, req := range st.res.required {
@@ -153,253 +239,77 @@ func (s *Server) upsert(name string, in map[string]any) (*record, bool, error) {
 			return nil, false, badParam(param, "parameter_missing", "Missing required parameter %s", param)
 		}
 	}
-	s.seq++
-	r := &record{seq: s.seq, created: s.opts.Now().UTC().Truncate(time.Second), f: map[string]any{}}
+	r := st.res.make()
 	if err := st.apply(r, in); err != nil {
 		return nil, false, err
 	}
-	r.id = unique
-	if name == "charges" || r.id == "" {
-		r.id = fmt.Sprintf("%s-%06d", st.res.object, s.seq)
+	s.shareIDs(r)
+	s.seq++
+	b := r.meta()
+	b.seq, b.created = s.seq, unix(s.opts.Now().Unix())
+	b.id = r.unique()
+	if name == "charges" || b.id == "" {
+		b.id = fmt.Sprintf("%s-%06d", st.res.object, s.seq)
 		if name == "charges" {
-			r.id = fmt.Sprintf("ch-%06d", s.seq)
+			b.id = fmt.Sprintf("ch-%06d", s.seq)
 		}
 	}
-	if name == "charges" {
-		if _, ok := r.f["occurred"]; !ok {
-			r.f["occurred"] = r.created
+	if c, ok := r.(*charge); ok {
+		if c.Occurred == 0 {
+			c.Occurred = b.created
 		}
-		if _, ok := r.f["status"]; !ok {
-			r.f["status"] = "paid"
+		if c.Status == "" {
+			c.Status = "paid"
 		}
 	}
 	st.put(r)
 	return r, true, nil
 }
 
-func (st *store) put(r *record) {
-	st.byID[r.id] = r
-	if u := r.str(st.res.unique); u != "" {
-		st.byUnique[u] = r
+// update applies in to r, which stays as it was when in is refused.
+func (s *Server) update(st *store, r record, in map[string]any) error {
+	if u := text(in, st.res.unique); u != "" && u != r.unique() && st.withUnique(u) != nil {
+		return badParam(st.res.unique, "duplicate", "Another %s has this %s", st.res.object, st.res.unique)
 	}
-	st.sorted = nil
+	next := r.clone()
+	if err := st.apply(next, in); err != nil {
+		return err
+	}
+	s.shareIDs(next)
+	st.modify(r, func() { r.assign(next) })
+	return nil
 }
 
-func (st *store) remove(r *record) {
-	delete(st.byID, r.id)
-	if u := r.str(st.res.unique); u != "" && st.byUnique[u] == r {
-		delete(st.byUnique, u)
-	}
-	st.sorted = nil
-}
-
-func (r *record) clone() *record {
-	c := *r
-	c.f = make(map[string]any, len(r.f))
-	for k, v := range r.f {
-		c.f[k] = v
-	}
-	return &c
-}
-
-func (s *Server) create(name string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		in, ok := input(w, r)
-		if !ok {
-			return
+// shareIDs points a record's references to other records at those
+// records' own id strings, so that a million charges of a few customers do
+// not hold a million copies of their ids.
+func (s *Server) shareIDs(r record) {
+	share := func(name, id string) string {
+		if b := s.stores[name].byID[id]; b != nil {
+			return b.id
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		rec, _, err := s.upsert(name, in)
-		if err != nil {
-			writeParamError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, s.render(name, rec))
-	}
-}
-
-func (s *Server) get(name string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		rec := s.stores[name].find(chi.URLParam(r, "id"))
-		if rec == nil {
-			notFound(w, resources[name].object)
-			return
-		}
-		writeJSON(w, http.StatusOK, s.render(name, rec))
-	}
-}
-
-func (s *Server) update(name string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		in, ok := input(w, r)
-		if !ok {
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		st := s.stores[name]
-		rec := st.find(chi.URLParam(r, "id"))
-		if rec == nil {
-			notFound(w, st.res.object)
-			return
-		}
-		if u := text(in, st.res.unique); u != "" && u != rec.str(st.res.unique) && st.byUnique[u] != nil {
-			writeParamError(w, badParam(st.res.unique, "duplicate", "Another %s has this %s", st.res.object, st.res.unique))
-			return
-		}
-		next := rec.clone()
-		if err := st.apply(next, in); err != nil {
-			writeParamError(w, err)
-			return
-		}
-		st.remove(rec)
-		rec.f = next.f
-		st.put(rec)
-		writeJSON(w, http.StatusOK, s.render(name, rec))
-	}
-}
-
-func notFound(w http.ResponseWriter, object string) {
-	writeError(w, http.StatusNotFound, "invalid_request_error", "resource_missing", "", "No such "+object)
-}
-
-func (s *Server) list(name string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		in, ok := input(w, r)
-		if !ok {
-			return
-		}
-		count, offset, err := listBounds(in)
-		if err != nil {
-			writeParamError(w, err)
-			return
-		}
-		match, err := s.filter(name, in)
-		if err != nil {
-			writeParamError(w, err)
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		st := s.stores[name]
-		candidates := st.newest
-		if tx := text(in, "transaction_id"); name == "charges" && tx != "" {
-			// The unique id is indexed, as ChargeDesk's would be: an
-			// importer looks each charge up by it.
-			candidates = func() []*record {
-				if r := st.byUnique[tx]; r != nil {
-					return []*record{r}
-				}
-				return nil
-			}
-		}
-		var all []*record
-		for _, rec := range candidates() {
-			if match(rec) {
-				all = append(all, rec)
-			}
-		}
-		data := []any{}
-		for i := offset; i < len(all) && len(data) < count; i++ {
-			data = append(data, s.render(name, all[i]))
-		}
-		writeJSON(w, http.StatusOK, map[string]any{
-			"object": "list", "data": data, "total_count": len(all), "count": len(data), "offset": offset,
-		})
-	}
-}
-
-// filter builds the list filter of the spec's query parameters.
-func (s *Server) filter(name string, in map[string]any) (func(*record) bool, error) {
-	var tests []func(*record) bool
-	eq := func(field, want string) {
-		if want != "" {
-			tests = append(tests, func(r *record) bool { return r.str(field) == want })
-		}
-	}
-	allowed := map[string]bool{"count": true, "offset": true}
-	switch name {
-	case "charges":
-		for _, k := range []string{"status", "query", "customer", "last_4_digits", "transaction_id", "occurred"} {
-			allowed[k] = true
-		}
-		eq("status", text(in, "status"))
-		eq("last_4_digits", text(in, "last_4_digits"))
-		eq("transaction_id", text(in, "transaction_id"))
-		if cust, ok := in["customer"].(map[string]any); ok {
-			for _, k := range []string{"id", "email", "name", "username"} {
-				want, _ := scalarText(cust[k])
-				if want == "" {
-					continue
-				}
-				tests = append(tests, func(r *record) bool { return s.customerField(r.str("customer"), k) == want })
-			}
-		}
-		if occ, ok := in["occurred"].(map[string]any); ok {
-			for _, bound := range []string{"min", "max"} {
-				v, present := occ[bound]
-				if !present {
-					continue
-				}
-				t, err := readField(field{"occurred[" + bound + "]", kTime}, v)
-				if err != nil {
-					return nil, err
-				}
-				limit := t.(time.Time)
-				if bound == "min" {
-					tests = append(tests, func(r *record) bool { return !r.when().Before(limit) })
-				} else {
-					tests = append(tests, func(r *record) bool { return !r.when().After(limit) })
-				}
-			}
-		}
-		if q := strings.ToLower(text(in, "query")); q != "" {
-			tests = append(tests, func(r *record) bool {
-				hay := strings.ToLower(strings.Join([]string{r.id, r.str("transaction_id"), r.str("description"),
-					r.str("customer"), s.customerField(r.str("customer"), "email"), s.customerField(r.str("customer"), "name")}, " "))
-				return strings.Contains(hay, q)
-			})
-		}
-	case "customers":
-		allowed["query"] = true
-		if q := strings.ToLower(text(in, "query")); q != "" {
-			tests = append(tests, func(r *record) bool {
-				return strings.Contains(strings.ToLower(r.id+" "+r.str("email")+" "+r.str("name")+" "+r.str("username")), q)
-			})
-		}
-	case "subscriptions":
-		allowed["status"], allowed["customer"] = true, true
-		eq("status", text(in, "status"))
-		if cust, ok := in["customer"].(map[string]any); ok {
-			id, _ := scalarText(cust["id"])
-			eq("customer_id", id)
-		}
-	}
-	for k := range in {
-		if !allowed[k] {
-			return nil, badParam(k, "parameter_unknown", "Unknown filter %s", k)
-		}
-	}
-	return func(r *record) bool {
-		for _, t := range tests {
-			if !t(r) {
-				return false
-			}
-		}
-		return true
-	}, nil
-}
-
-// customerField is a field of the customer with this id ("id" is the id).
-func (s *Server) customerField(id, name string) string {
-	if name == "id" || id == "" {
 		return id
 	}
-	if c := s.stores["customers"].find(id); c != nil {
-		return c.str(name)
+	switch r := r.(type) {
+	case *charge:
+		r.Customer = ref(share("customers", string(r.Customer)))
+		r.Product = ref(share("products", string(r.Product)))
+		r.Subscription = ref(share("subscriptions", string(r.Subscription)))
+	case *subscription:
+		r.CustomerID = share("customers", r.CustomerID)
 	}
-	return ""
+}
+
+// text is a parameter as trimmed text ("" when absent or not a scalar).
+func text(in map[string]any, key string) string {
+	s, _ := scalarText(in[key])
+	return strings.TrimSpace(s)
+}
+
+func newStores() map[string]*store {
+	out := make(map[string]*store, len(resources))
+	for name, res := range resources {
+		out[name] = newStore(res)
+	}
+	return out
 }

@@ -118,7 +118,8 @@ func urlencode(s string) string {
 // FromStruct turns the struct v (or a pointer to one) into an Object,
 // field by field in declaration order, keyed by the fields' json tags. A
 // nil pointer, an empty string, a nil or empty map or slice, and a field
-// tagged "-" are left out; a time is written in RFC 3339 (UTC); a value
+// tagged "-" are left out; a time is written as unix seconds, as
+// ChargeDesk's API takes it (the zero time as 0, ChargeDesk's "none"); a value
 // implementing encoding.TextMarshaler (an amount) is written as its text; a
 // map's keys are written in sorted order. Anything else is an error.
 func FromStruct(v any) (Object, error) {
@@ -153,7 +154,10 @@ func fromValue(v reflect.Value) (any, error) {
 	switch {
 	case t == timeType:
 		tm := v.Interface().(time.Time)
-		return tm.UTC().Format(time.RFC3339), nil
+		if tm.IsZero() {
+			return "0", nil
+		}
+		return strconv.FormatInt(tm.Unix(), 10), nil
 	case t.Implements(textType) && t.Kind() != reflect.Pointer:
 		text, err := v.Interface().(encoding.TextMarshaler).MarshalText()
 		return string(text), err

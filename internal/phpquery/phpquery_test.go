@@ -84,7 +84,7 @@ func TestFromStruct(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "amount=34.00&currency=USD&customer%5Bid%5D=cus+1&delinquent=0&quantity=0"+
-		"&trial_end=2026-12-01T08%3A30%3A00Z&lines%5B0%5D=a&lines%5B1%5D=b&plans%5B0%5D%5Bid%5D=gold"+
+		"&trial_end=1796113800&lines%5B0%5D=a&lines%5B1%5D=b&plans%5B0%5D%5Bid%5D=gold"+
 		"&metadata%5Ba%5D=2&metadata%5Bz%5D=1", Encode(o, Indexed))
 
 	o, err = FromStruct(params{})

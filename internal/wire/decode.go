@@ -37,7 +37,9 @@ type Collect func(record, key string, raw []byte)
 //
 // By the field's type: a type with fields of its own (a struct, a pointer
 // to one) is a record, decoded member by member, and a slice of them a
-// list of records; time.Time takes unix seconds or RFC 3339; a string kind
+// list of records (a record given something else than an object decodes
+// it itself when it is a json.Unmarshaler); time.Time takes unix seconds
+// or RFC 3339; a string kind
 // takes any scalar as its text (tagged wire:"id", the rules of CheckID);
 // an integer kind a whole number, also as a string; a bool kind 0/1 and
 // "true"/"false"; a slice of strings a list, or PHP's object keyed "0",
@@ -551,11 +553,17 @@ func setValue(fv reflect.Value, f *fieldPlan, raw []byte) error {
 		fv.Set(target)
 		return nil
 	case kindRecord, kindRecordPtr:
+		if f.kind == kindRecordPtr {
+			fv.Set(reflect.New(fv.Type().Elem()))
+			fv = fv.Elem()
+		}
 		if isEmptyPHPArray(raw) { // PHP's empty array: an empty record
-			if f.kind == kindRecordPtr {
-				fv.Set(reflect.New(fv.Type().Elem()))
-			}
 			return nil
+		}
+		// A record that reads other forms of itself (an address sent as
+		// one text) is handed the value; any other is refused.
+		if u, ok := fv.Addr().Interface().(json.Unmarshaler); ok {
+			return u.UnmarshalJSON(raw)
 		}
 		return wrongKind(raw, "an object")
 	case kindRecordList, kindStrings, kindList:

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/api"
 	"github.com/chargedesk/chargedesk-go/api/apitest"
 )
 
@@ -242,14 +243,13 @@ func (c *console) perform(a *consoleAction, id string, form url.Values) (target 
 	}
 	status, body := c.call(a.apiPath(id), a.paramsFor(id, form))
 	res = &result{Action: string(a.Action), OK: status == http.StatusOK}
-	var answer struct {
-		ID    string `json:"id"`
-		Error struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(body, &answer)
 	if !res.OK {
+		var answer struct {
+			Error struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		_ = json.Unmarshal(body, &answer)
 		res.Message = answer.Error.Message
 		if res.Message == "" {
 			res.Message = fmt.Sprintf("The local API answered HTTP %d.", status)
@@ -258,8 +258,11 @@ func (c *console) perform(a *consoleAction, id string, form url.Values) (target 
 	target, subject := a.Page+"/"+id, id
 	if a.Page == "customers" {
 		subject = "" // the payment request's charge is new
-		if res.OK {
-			target, subject = "charges/"+answer.ID, answer.ID
+		// The answer is the new charge in either shape, bare or wrapped
+		// under "charge": api.Charge reads them all.
+		var charge api.Charge
+		if res.OK && json.Unmarshal(body, &charge) == nil && charge.ID != "" {
+			target, subject = "charges/"+charge.ID, charge.ID
 		}
 	}
 	if c.agent != nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chargedesk/chargedesk-go/api"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -78,10 +79,30 @@ func (env *consoleEnv) create(name string, form url.Values) string {
 	env.t.Helper()
 	status, body := env.c.call("/"+name, form)
 	require.Equal(env.t, http.StatusOK, status, string(body))
-	var rec struct{ ID string }
-	require.NoError(env.t, json.Unmarshal(body, &rec))
-	return rec.ID
+	// The answer is in the local API's shape, documented by default: the
+	// API client's records read every shape.
+	var rec interface{ GetID() string }
+	switch name {
+	case "charges":
+		rec = new(chargeID)
+	case "subscriptions":
+		rec = new(subscriptionID)
+	default:
+		rec = new(customerID)
+	}
+	require.NoError(env.t, json.Unmarshal(body, rec))
+	return rec.GetID()
 }
+
+type (
+	chargeID       struct{ api.Charge }
+	subscriptionID struct{ api.Subscription }
+	customerID     struct{ api.Customer }
+)
+
+func (r *chargeID) GetID() string       { return r.ID }
+func (r *subscriptionID) GetID() string { return r.ID }
+func (r *customerID) GetID() string     { return r.ID }
 
 func (env *consoleEnv) charge(status string) string {
 	return env.create("charges", url.Values{"transaction_id": {fmt.Sprintf("tx_%d", env.records.Add(1))},

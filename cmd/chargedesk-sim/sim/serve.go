@@ -37,6 +37,7 @@ type serveOptions struct {
 	failRate  float64
 	latency   time.Duration
 	clock     string
+	apiShape  string
 	json      bool
 }
 
@@ -54,6 +55,7 @@ func addServeFlags(fs *pflag.FlagSet, o *serveOptions) {
 	fs.Float64Var(&o.failRate, "fail-rate", 0, "answer this fraction of requests (0 to 1) with 503")
 	fs.DurationVar(&o.latency, "latency", 0, "delay every API answer by this long (such as 150ms)")
 	fs.StringVar(&o.clock, "clock", "", "start the local ChargeDesk's clock at `TIME` (RFC 3339), running on from\nthere: records are stamped by it")
+	fs.StringVar(&o.apiShape, "api-shape", string(apitest.ShapeDocumented), "the shape of the API's answers: `documented` (ChargeDesk's own: charge_id, \"34.00\",\nunix times) or seed (the third-party OpenAPI seed's: id, numbers, RFC 3339 times)")
 	fs.BoolVar(&o.json, "json", false, "print the API's URL, the console's and the key as one JSON object once listening;\nlater messages go to stderr")
 }
 
@@ -72,6 +74,9 @@ func (o *serveOptions) check() error {
 		if _, err := time.Parse(time.RFC3339, o.clock); err != nil {
 			return usagef("serve: --clock must be an RFC 3339 time, such as 2031-06-30T12:00:00Z")
 		}
+	}
+	if _, err := apitest.ParseShape(o.apiShape); err != nil {
+		return usagef("serve: --api-shape must be documented or seed")
 	}
 	if o.rateLimit < 0 || o.failRate < 0 || o.failRate > 1 || o.latency < 0 {
 		return usagef("serve: --rate-limit and --latency must not be negative, --fail-rate must be between 0 and 1")
@@ -133,7 +138,8 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 		o.apiKey = "sk_local_" + hex.EncodeToString(b)
 	}
 	var agent *integration
-	opts := apitest.Options{Key: o.apiKey, RateLimit: o.rateLimit, FailRate: o.failRate, Latency: o.latency}
+	shape, _ := apitest.ParseShape(o.apiShape) // checked by check
+	opts := apitest.Options{Key: o.apiKey, RateLimit: o.rateLimit, FailRate: o.failRate, Latency: o.latency, Shape: shape}
 	if o.clock != "" {
 		start, _ := time.Parse(time.RFC3339, o.clock) // checked by parseServe
 		opts.Now = apitest.ClockFrom(start.UTC())
