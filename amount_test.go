@@ -137,10 +137,11 @@ func TestAmountMarshalJSONKeepsScale(t *testing.T) {
 		assert.Equal(t, "0", string(out))
 	})
 	t.Run("inside a struct", func(t *testing.T) {
+		twoTwenty := MustParseAmount("2.20")
 		out, err := json.Marshal(struct {
 			A Amount  `json:"a"`
 			P *Amount `json:"p"`
-		}{A: MustParseAmount("1.10"), P: new(MustParseAmount("2.20"))})
+		}{A: MustParseAmount("1.10"), P: &twoTwenty})
 		require.NoError(t, err)
 		assert.JSONEq(t, `{"a":1.10,"p":2.20}`, string(out))
 		assert.Contains(t, string(out), `1.10`)

@@ -87,7 +87,10 @@ func newTestAPI(t *testing.T, opts ...Option) (*apitest.Server, *recorder, *Clie
 	return fake, rec, client, clock
 }
 
-func amount(s string) *chargedesk.Amount { return new(chargedesk.MustParseAmount(s)) }
+func amount(s string) *chargedesk.Amount { return ptr(chargedesk.MustParseAmount(s)) }
+
+// ptr points to a copy of v: an optional parameter that is set.
+func ptr[T any](v T) *T { return &v }
 
 func TestUpsertChargeAndSubscription(t *testing.T) {
 	fake, rec, client, _ := newTestAPI(t)
@@ -114,7 +117,7 @@ func TestUpsertChargeAndSubscription(t *testing.T) {
 
 	sub, err := client.Subscriptions.Upsert(ctx, &SubscriptionParams{
 		SubscriptionID: "sub_1", CustomerID: "cus_1", Status: "active", Amount: amount("9.99"), Currency: "EUR",
-		Interval: "month", Quantity: new(1),
+		Interval: "month", Quantity: ptr(1),
 	})
 	require.NoError(t, err)
 	assert.Equal(t, chargedesk.SubscriptionStatus("active"), sub.Status)

@@ -18,7 +18,8 @@
 // authenticated with HTTP Basic (the key as the user name, an empty
 // password). In params structs, an empty string, a nil pointer, map or
 // slice is not sent; every other scalar is a pointer, so that 0 and false
-// are sent when set (new(false), new(0)). Amounts are exact
+// are sent when set (new(false) on Go 1.26, or the address of a variable
+// on Go 1.25). Amounts are exact
 // ([chargedesk.Amount]); money is never a float.
 //
 // Records read both shapes an answer may have (see docs/api-compat.md):

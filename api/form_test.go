@@ -23,14 +23,14 @@ func TestFormMatchesPHPQuery(t *testing.T) {
 			AmountRefunded: amount("0"), Last4Digits: "4242", Description: odd, Customer: &Ref{ID: "cus[1]"},
 			Product: &Ref{ID: "gold"}, Subscription: &Ref{}, Metadata: map[string]string{"z": "1", "a b": odd, "empty": "", "é": "x"}},
 		&ChargeParams{TransactionID: "tx_2", Amount: amount("-1.5"), Currency: "JPY", Customer: &Ref{ID: "c"}},
-		&CustomerParams{CustomerID: "cus_1", Email: "jane+x@example.com", Name: odd, Delinquent: new(false), CardOnFile: new(true),
+		&CustomerParams{CustomerID: "cus_1", Email: "jane+x@example.com", Name: odd, Delinquent: ptr(false), CardOnFile: ptr(true),
 			BillingAddress: &chargedesk.BillingAddress{Line1: "1 Main St", PostalCode: "10 001"}, Metadata: map[string]string{"k": "v"}},
 		&CustomerParams{CustomerID: "cus_2", BillingAddress: &chargedesk.BillingAddress{}},
 		&SubscriptionParams{SubscriptionID: "sub_1", CustomerID: "cus_1", Status: chargedesk.SubscriptionStatusActive,
-			Amount: amount("9.99"), Quantity: new(0), IntervalCount: new(3), TrialEnd: &when, TrialStart: new(when.UTC()),
+			Amount: amount("9.99"), Quantity: ptr(0), IntervalCount: ptr(3), TrialEnd: &when, TrialStart: ptr(when.UTC()),
 			Items: []string{"gold", "", "silver & co"}, Metadata: map[string]string{}},
 		&ProductParams{ProductID: "gold", Name: "Gold", Amount: amount("10"), SetupAmount: amount("0.00"),
-			TrialPeriodDays: new(14), Chargeable: new(false), URL: "https://example.com/p?q=1"},
+			TrialPeriodDays: ptr(14), Chargeable: ptr(false), URL: "https://example.com/p?q=1"},
 		&ProductParams{},
 	}
 	for _, p := range params {

@@ -107,7 +107,7 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 			return nil
 		}},
 		{"createCustomer", "POST", "/v1/customers", "customer_id=cus_2&name=Zo%C3%AB+%26+Co&delinquent=0&card_on_file=1&billing_address%5Bline1%5D=1+Main+St&billing_address%5Bcountry%5D=NZ", func() error {
-			c, err := client.Customers.Create(ctx, &CustomerParams{CustomerID: "cus_2", Name: "Zoë & Co", Delinquent: new(false), CardOnFile: new(true),
+			c, err := client.Customers.Create(ctx, &CustomerParams{CustomerID: "cus_2", Name: "Zoë & Co", Delinquent: ptr(false), CardOnFile: ptr(true),
 				BillingAddress: &Address{Line1: "1 Main St", Country: "NZ"}})
 			if err == nil {
 				assert.True(t, c.CardOnFile)
@@ -118,14 +118,14 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 		}},
 		{"getCustomer", "GET", "/v1/customers/cus_1", "", func() error { _, err := client.Customers.Get(ctx, "cus_1"); return err }},
 		{"updateCustomer", "POST", "/v1/customers/cus_2", "delinquent=1", func() error {
-			c, err := client.Customers.Update(ctx, "cus_2", &CustomerParams{Delinquent: new(true)})
+			c, err := client.Customers.Update(ctx, "cus_2", &CustomerParams{Delinquent: ptr(true)})
 			if err == nil {
 				assert.True(t, c.Delinquent)
 			}
 			return err
 		}},
 		{"deleteCustomer", "DELETE", "/v1/customers/cus_2", "delete_all=2", func() error {
-			return client.Customers.Delete(ctx, "cus_2", &CustomerDeleteParams{DeleteAll: new(2)})
+			return client.Customers.Delete(ctx, "cus_2", &CustomerDeleteParams{DeleteAll: ptr(2)})
 		}},
 		{"getGroupedCustomers", "GET", "/v1/customers/grouped", "", func() error {
 			raw, err := client.Customers.Grouped(ctx)
@@ -144,7 +144,7 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 		}},
 		{"createSubscription", "POST", "/v1/subscriptions", "subscription_id=sub_2&customer_id=cus_1&amount=5.00&currency=USD&interval=month&interval_count=1&trial_end=" + unixText(end) + "&items%5B0%5D=gold&items%5B1%5D=seat", func() error {
 			s, err := client.Subscriptions.Create(ctx, &SubscriptionParams{SubscriptionID: "sub_2", CustomerID: "cus_1", Amount: amount("5.00"),
-				Currency: "USD", Interval: "month", IntervalCount: new(1), TrialEnd: &end, Items: []string{"gold", "seat"}})
+				Currency: "USD", Interval: "month", IntervalCount: ptr(1), TrialEnd: &end, Items: []string{"gold", "seat"}})
 			if err == nil {
 				assert.True(t, end.Equal(s.TrialEnd))
 			}
@@ -152,7 +152,7 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 		}},
 		{"getSubscription", "GET", "/v1/subscriptions/sub_2", "", func() error { _, err := client.Subscriptions.Get(ctx, "sub_2"); return err }},
 		{"updateSubscription", "POST", "/v1/subscriptions/sub_2", "quantity=0", func() error {
-			_, err := client.Subscriptions.Update(ctx, "sub_2", &SubscriptionParams{Quantity: new(0)})
+			_, err := client.Subscriptions.Update(ctx, "sub_2", &SubscriptionParams{Quantity: ptr(0)})
 			return err
 		}},
 		{"listProducts", "GET", "/v1/products", "count=2&offset=0", func() error {
@@ -164,7 +164,7 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 			return nil
 		}},
 		{"createProduct", "POST", "/v1/products", "product_id=silver&amount=1500&currency=JPY&trial_period_days=0&chargeable=1", func() error {
-			_, err := client.Products.Create(ctx, &ProductParams{ProductID: "silver", Amount: amount("1500"), Currency: "JPY", TrialPeriodDays: new(0), Chargeable: new(true)})
+			_, err := client.Products.Create(ctx, &ProductParams{ProductID: "silver", Amount: amount("1500"), Currency: "JPY", TrialPeriodDays: ptr(0), Chargeable: ptr(true)})
 			return err
 		}},
 		{"getProduct", "GET", "/v1/products/silver", "", func() error { _, err := client.Products.Get(ctx, "silver"); return err }},
@@ -180,7 +180,7 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 		{"deleteWebhook", "DELETE", "/v1/webhooks/wh-000009", "", func() error { return client.Webhooks.Delete(ctx, "wh-000009") }},
 		{"gatewayCreateCharge", "POST", "/v1/gateway/products/charge", "using=invoice&customer%5Bid%5D=cus_1&amount=20.00&currency=USD&contact=jane%40example.com&link_only=1&lines%5B0%5D=Setup", func() error {
 			c, err := client.Gateway.Charge(ctx, &GatewayChargeParams{Using: "invoice", Customer: &Ref{ID: "cus_1"}, Amount: amount("20.00"),
-				Currency: "USD", Contact: "jane@example.com", LinkOnly: new(true), Lines: []string{"Setup"}})
+				Currency: "USD", Contact: "jane@example.com", LinkOnly: ptr(true), Lines: []string{"Setup"}})
 			if err == nil {
 				assert.NotEmpty(t, c.PayLink)
 			}
@@ -203,7 +203,7 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 		}},
 		{"gatewayCancelPaymentRequest", "POST", "/v1/gateway/charges/ch-000010/void", "", func() error { return client.Gateway.Void(ctx, "ch-000010") }},
 		{"gatewayEditSubscriptionPlans", "POST", "/v1/gateway/subscriptions/sub_1/plans", "plans%5B0%5D%5Bid%5D=gold&plans%5B0%5D%5Bquantity%5D=2&prorate=0", func() error {
-			_, err := client.Gateway.EditPlans(ctx, "sub_1", &EditPlansParams{Plans: []PlanParams{{ID: "gold", Quantity: new(2)}}, Prorate: new(false)})
+			_, err := client.Gateway.EditPlans(ctx, "sub_1", &EditPlansParams{Plans: []PlanParams{{ID: "gold", Quantity: ptr(2)}}, Prorate: ptr(false)})
 			return err
 		}},
 		{"gatewayCancelSubscription", "POST", "/v1/gateway/subscriptions/sub_1/cancel", "log_reason=Asked", func() error {

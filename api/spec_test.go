@@ -220,18 +220,18 @@ func TestEveryParameterCanBeSent(t *testing.T) {
 	customerParams := func() *CustomerParams {
 		return &CustomerParams{CustomerID: "cus_1", Email: "jane@example.com", Country: "NZ", Name: "Jane", Phone: "+64 21 000",
 			Username: "jane", CustomerCompany: "Jane Ltd", Website: "https://jane.example.com", Description: "VIP",
-			Delinquent: new(false), CardOnFile: new(true), TaxNumber: "NZ-1",
+			Delinquent: ptr(false), CardOnFile: ptr(true), TaxNumber: "NZ-1",
 			BillingAddress: &Address{Line1: "1 Main St", City: "Wellington", Country: "NZ"}, InvoiceDetails: "PO 7", Metadata: meta}
 	}
 	subscriptionParams := func() *SubscriptionParams {
 		return &SubscriptionParams{SubscriptionID: "sub_1", CustomerID: "cus_1", Status: "active", Amount: amount("9.00"),
-			Currency: "USD", Interval: "month", IntervalCount: new(1), Quantity: new(2), TrialStart: &min, TrialEnd: &max,
-			BillingCyclesTotal: new(12), BillingCyclesCurrent: new(1), Items: []string{"gold"}, Metadata: meta}
+			Currency: "USD", Interval: "month", IntervalCount: ptr(1), Quantity: ptr(2), TrialStart: &min, TrialEnd: &max,
+			BillingCyclesTotal: ptr(12), BillingCyclesCurrent: ptr(1), Items: []string{"gold"}, Metadata: meta}
 	}
 	productParams := func() *ProductParams {
 		return &ProductParams{ProductID: "gold", Name: "Gold", Description: "The gold plan", URL: "https://example.com/gold",
-			Amount: amount("9.00"), Currency: "USD", Interval: "month", TrialPeriodDays: new(14), BillingCyclesTotal: new(0),
-			SetupAmount: amount("1.00"), Chargeable: new(true)}
+			Amount: amount("9.00"), Currency: "USD", Interval: "month", TrialPeriodDays: ptr(14), BillingCyclesTotal: ptr(0),
+			SetupAmount: amount("1.00"), Chargeable: ptr(true)}
 	}
 	drain := func(seq func(func(any, error) bool)) error {
 		var last error
@@ -272,7 +272,7 @@ func TestEveryParameterCanBeSent(t *testing.T) {
 		"createCustomer":      func() error { _, err := client.Customers.Upsert(ctx, customerParams()); return err },
 		"getCustomer":         func() error { _, err := client.Customers.Get(ctx, "cus_1"); return err },
 		"updateCustomer":      func() error { _, err := client.Customers.Update(ctx, "cus_1", customerParams()); return err },
-		"deleteCustomer":      func() error { return client.Customers.Delete(ctx, "cus_del", &CustomerDeleteParams{DeleteAll: new(1)}) },
+		"deleteCustomer":      func() error { return client.Customers.Delete(ctx, "cus_del", &CustomerDeleteParams{DeleteAll: ptr(1)}) },
 		"getGroupedCustomers": func() error { _, err := client.Customers.Grouped(ctx); return err },
 		"listSubscriptions": func() error {
 			return drain(func(y func(any, error) bool) {
@@ -300,14 +300,14 @@ func TestEveryParameterCanBeSent(t *testing.T) {
 		"updateProduct": func() error { _, err := client.Products.Update(ctx, "gold", productParams()); return err },
 		"listWebhooks":  func() error { _, err := client.Webhooks.List(ctx); return err },
 		"createWebhook": func() error {
-			_, err := client.Webhooks.Create(ctx, &WebhookParams{URL: "https://example.com/h2", Events: []string{"charge_refunded"}, All: new(false)})
+			_, err := client.Webhooks.Create(ctx, &WebhookParams{URL: "https://example.com/h2", Events: []string{"charge_refunded"}, All: ptr(false)})
 			return err
 		},
 		"deleteWebhook": func() error { return client.Webhooks.Delete(ctx, hook.ID) },
 		"gatewayCreateCharge": func() error {
 			_, err := client.Gateway.Charge(ctx, &GatewayChargeParams{Using: "card", Customer: &Ref{ID: "cus_1"}, Amount: amount("5.00"),
-				Currency: "USD", Description: "Seat", Product: &GatewayProduct{Interval: "month", IntervalCount: new(1),
-					TrialPeriodDays: new(7), BillingCyclesTotal: new(12)}, Contact: "jane@example.com", LinkOnly: new(true),
+				Currency: "USD", Description: "Seat", Product: &GatewayProduct{Interval: "month", IntervalCount: ptr(1),
+					TrialPeriodDays: ptr(7), BillingCyclesTotal: ptr(12)}, Contact: "jane@example.com", LinkOnly: ptr(true),
 				Lines: []string{"Seat"}, Metadata: meta})
 			return err
 		},
@@ -325,8 +325,8 @@ func TestEveryParameterCanBeSent(t *testing.T) {
 			return err
 		},
 		"gatewayEditSubscriptionPlans": func() error {
-			_, err := client.Gateway.EditPlans(ctx, "sub_1", &EditPlansParams{Plans: []PlanParams{{ID: "gold", Quantity: new(2)}},
-				TrialEnd: &max, Prorate: new(true), Invoice: new(false)})
+			_, err := client.Gateway.EditPlans(ctx, "sub_1", &EditPlansParams{Plans: []PlanParams{{ID: "gold", Quantity: ptr(2)}},
+				TrialEnd: &max, Prorate: ptr(true), Invoice: ptr(false)})
 			return err
 		},
 	}
