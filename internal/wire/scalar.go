@@ -2,8 +2,10 @@ package wire
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
@@ -236,4 +238,80 @@ func readTime(raw []byte) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return time.Unix(int64(secs), 0).UTC(), nil
+}
+
+// setValue sets the scalar field fv from raw. null leaves the zero value.
+func setValue(fv reflect.Value, f *fieldPlan, raw []byte) error {
+	if raw[0] == 'n' {
+		return nil
+	}
+	switch f.kind {
+	case kindUnmarshaler:
+		if fv.Kind() == reflect.Pointer {
+			if fv.IsNil() {
+				fv.Set(reflect.New(fv.Type().Elem()))
+			}
+			return fv.Interface().(json.Unmarshaler).UnmarshalJSON(raw)
+		}
+		return fv.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(raw)
+	case kindString:
+		s, err := readString(raw)
+		if err == nil {
+			fv.SetString(s)
+		}
+		return err
+	case kindID:
+		s, err := readID(raw)
+		if err == nil {
+			fv.SetString(s)
+		}
+		return err
+	case kindInt:
+		n, err := readInt(raw)
+		if err == nil {
+			if fv.OverflowInt(n) {
+				return wrongValue("a whole number", "is not a whole number in range")
+			}
+			fv.SetInt(n)
+		}
+		return err
+	case kindBool:
+		b, err := readBool(raw)
+		if err == nil {
+			fv.SetBool(b)
+		}
+		return err
+	case kindTime:
+		t, err := readTime(raw)
+		if err == nil {
+			fv.Set(reflect.ValueOf(t))
+		}
+		return err
+	case kindPointer:
+		target := reflect.New(fv.Type().Elem())
+		if err := setValue(target.Elem(), f.item, raw); err != nil {
+			return err
+		}
+		fv.Set(target)
+		return nil
+	case kindRecord, kindRecordPtr:
+		if f.kind == kindRecordPtr {
+			fv.Set(reflect.New(fv.Type().Elem()))
+			fv = fv.Elem()
+		}
+		if isEmptyPHPArray(raw) { // PHP's empty array: an empty record
+			return nil
+		}
+		// A record that reads other forms of itself (an address sent as
+		// one text) is handed the value; any other is refused.
+		if u, ok := fv.Addr().Interface().(json.Unmarshaler); ok {
+			return u.UnmarshalJSON(raw)
+		}
+		return wrongKind(raw, "an object")
+	case kindRecordList, kindStrings, kindList:
+		return wrongKind(raw, "a list")
+	case kindMap:
+		return wrongKind(raw, "an object of strings")
+	}
+	return fmt.Errorf("wire: unsupported field kind %d", f.kind)
 }
