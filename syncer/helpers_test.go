@@ -51,7 +51,7 @@ type platform struct {
 
 type testCharge struct {
 	v        int
-	refunded int // cents
+	refunded int  // cents
 	bad      bool // carries a field ChargeDesk refuses (see chargeDesk.refuse)
 	noCust   bool // lacks its customer: the api package refuses to send it
 	gone     bool

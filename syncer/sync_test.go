@@ -2,8 +2,8 @@ package syncer
 
 import (
 	"context"
-	"fmt"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
