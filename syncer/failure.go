@@ -100,7 +100,7 @@ func classify(err error) (v verdict, pause time.Duration, unknown bool) {
 
 // failed turns a push's error into what Work returns, logs it, and reports
 // whether the object's lease must settle.
-func (s *Syncer[TTx]) failed(obj pushArgs, err error, log *zerolog.Logger) (error, bool) {
+func (s *Syncer[TTx]) failed(obj pushArgs, err error, log *zerolog.Logger) (settle bool, _ error) {
 	v, pause, unknown := classify(err)
 	var ae *api.Error
 	isAPI := errors.As(err, &ae)
@@ -118,7 +118,7 @@ func (s *Syncer[TTx]) failed(obj pushArgs, err error, log *zerolog.Logger) (erro
 			log.Warn().Int("status", status).Dur("pause", pause).Msg("sync: ChargeDesk asked to wait; every push waits")
 		}
 		s.pause.pauseUntil(s.now().Add(pause))
-		return river.JobSnooze(pause), false
+		return false, river.JobSnooze(pause)
 	case keep:
 		pe := &PushError{Object: obj.Object, ID: obj.ID}
 		var ve *api.ValidationError
@@ -129,7 +129,7 @@ func (s *Syncer[TTx]) failed(obj pushArgs, err error, log *zerolog.Logger) (erro
 		}
 		log.Error().Int("status", pe.Status).Str("parameter", pe.Parameter).Str("code", pe.Code).
 			Msg("sync: ChargeDesk refused the object; kept as failed: fix the cause, then retry it (chargedesk-sync failed, retry)")
-		return river.JobCancel(pe), false
+		return false, river.JobCancel(pe)
 	}
 	ev := log.Warn().Bool("unknown_outcome", unknown)
 	if isAPI {
@@ -140,5 +140,5 @@ func (s *Syncer[TTx]) failed(obj pushArgs, err error, log *zerolog.Logger) (erro
 		err = fmt.Errorf("syncer: pushing the %s %s: %w", obj.Object, obj.ID, err)
 	}
 	ev.Msg("sync: the push failed; retrying with backoff")
-	return err, unknown
+	return unknown, err
 }

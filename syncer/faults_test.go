@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chargedesk/chargedesk-go/api"
 	"github.com/chargedesk/chargedesk-go/api/apitest"
 )
 
@@ -225,4 +226,66 @@ func TestKeptFailures(t *testing.T) {
 func failed0(t *testing.T, byID map[string]Failure) int64 {
 	t.Helper()
 	return byID["ch_refused"].JobID
+}
+
+// wrongSource answers every charge with another charge's params.
+type wrongSource struct{ *platform }
+
+func (w wrongSource) Charge(ctx context.Context, id string) (*api.ChargeParams, error) {
+	p, err := w.platform.Charge(ctx, id)
+	if err == nil {
+		p.TransactionID = "ch_other"
+	}
+	return p, err
+}
+
+// TestBadSourceKept: a Source that answers with another object's params
+// is never sent: the push is kept as failed, and so is a kind the Source
+// does not sync.
+func TestBadSourceKept(t *testing.T) {
+	ctx := context.Background()
+	p, cd := newPlatform(), newChargeDesk(t, apitest.Options{})
+	s := sqliteStore(t)(t, testConfig(wrongSource{p}, cd, nil))
+	start(t, s)
+	p.change("ch_1", nil)
+	require.NoError(t, s.Mark(ctx, Charge, "ch_1"))
+	require.NoError(t, s.Mark(ctx, Product, "gold"))
+	var failed []Failure
+	require.Eventually(t, func() bool {
+		var err error
+		failed, err = s.Failed(ctx, 10)
+		require.NoError(t, err)
+		return len(failed) == 2
+	}, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, Charge, failed[0].Object)
+	assert.Contains(t, failed[0].Error, "cannot be pushed")
+	assert.Equal(t, Product, failed[1].Object)
+	assert.Contains(t, failed[1].Error, "not synced")
+	cd.get(func(cd *chargeDesk) { assert.Empty(t, cd.requests, "nothing was sent") })
+}
+
+// TestGivesUpAfterMaxAttempts: a push that fails MaxAttempts times is
+// kept (discarded), listed, and named by an error line.
+func TestGivesUpAfterMaxAttempts(t *testing.T) {
+	ctx := context.Background()
+	log, buf := newLog()
+	p, cd := newPlatform(), newChargeDesk(t, apitest.Options{})
+	cd.stop()
+	cfg := testConfig(p, cd, log)
+	cfg.MaxAttempts = 2
+	s := sqliteStore(t)(t, cfg)
+	start(t, s)
+	p.change("ch_1", nil)
+	require.NoError(t, s.Mark(ctx, Charge, "ch_1"))
+	var failed []Failure
+	require.Eventually(t, func() bool {
+		var err error
+		failed, err = s.Failed(ctx, 10)
+		require.NoError(t, err)
+		return len(failed) == 1
+	}, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, "discarded", failed[0].State)
+	assert.Equal(t, 2, failed[0].Attempts)
+	assert.Contains(t, failed[0].Error, "connection refused")
+	assert.Regexp(t, `"level":"error".*"object":"charge","id":"ch_1".*last attempt`, buf.String())
 }

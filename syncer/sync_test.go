@@ -23,7 +23,11 @@ func TestPushes(t *testing.T) {
 			ctx := context.Background()
 			p, cd := newPlatform(), newChargeDesk(t, apitest.Options{})
 			log, buf := newLog()
-			defer func() { t.Log(buf.String()) }()
+			defer func() {
+				if t.Failed() {
+					t.Log(buf.String())
+				}
+			}()
 			s := st.open(t, testConfig(p, cd, log))
 			for i := range 10 {
 				id := fmt.Sprintf("ch_%d", i)

@@ -37,10 +37,21 @@ type pushWorker[TTx any] struct {
 // state, pushes it, and completes the job if the count has not changed
 // meanwhile.
 func (w *pushWorker[TTx]) Work(ctx context.Context, job *river.Job[pushArgs]) error {
+	log := w.s.log.With().Str("object", string(job.Args.Object)).Str("id", job.Args.ID).Int64("job_id", job.ID).
+		Int("attempt", job.Attempt).Logger()
+	err := w.work(ctx, job, &log)
+	var snooze *river.JobSnoozeError
+	var cancel *river.JobCancelError
+	if err != nil && !errors.As(err, &snooze) && !errors.As(err, &cancel) && job.Attempt >= job.MaxAttempts {
+		log.Error().Int("max_attempts", job.MaxAttempts).
+			Msg("sync: the push failed its last attempt; kept as failed: retry it once the cause is fixed (chargedesk-sync failed, retry)")
+	}
+	return err
+}
+
+func (w *pushWorker[TTx]) work(ctx context.Context, job *river.Job[pushArgs], log *zerolog.Logger) error {
 	s := w.s
 	obj := job.Args
-	log := s.log.With().Str("object", string(obj.Object)).Str("id", obj.ID).Int64("job_id", job.ID).
-		Int("attempt", job.Attempt).Logger()
 	def, ok := kinds[obj.Object]
 	if err := checkObject(obj.Object, obj.ID); !ok || err != nil {
 		log.Error().Str("error", safe.Error(err)).Msg("sync: a push job names no object; kept as failed")
@@ -58,7 +69,7 @@ func (w *pushWorker[TTx]) Work(ctx context.Context, job *river.Job[pushArgs]) er
 		return river.JobSnooze(snooze)
 	}
 	settle := false
-	defer func() { s.endLease(lease, settle, &log) }()
+	defer func() { s.endLease(lease, settle, log) }()
 	if err := s.db.ensure(ctx, obj.Object, obj.ID); err != nil {
 		return fmt.Errorf("syncer: recording the push of the %s %s: %w", obj.Object, obj.ID, err)
 	}
@@ -71,7 +82,7 @@ func (w *pushWorker[TTx]) Work(ctx context.Context, job *river.Job[pushArgs]) er
 			return fmt.Errorf("syncer: reading the %s %s's changes: %w", obj.Object, obj.ID, err)
 		}
 		var result error
-		result, settle = s.pushOnce(ctx, def, obj, lease, &log)
+		settle, result = s.pushOnce(ctx, def, obj, lease, log)
 		if result != nil {
 			return result
 		}
@@ -89,28 +100,28 @@ func (w *pushWorker[TTx]) Work(ctx context.Context, job *river.Job[pushArgs]) er
 	return river.JobSnooze(0)
 }
 
-// pushOnce reads the object from the Source and pushes it. It returns nil
-// when pushed (or gone), else what Work returns, and whether the outcome is
-// unknown, so that the lease settles.
-func (s *Syncer[TTx]) pushOnce(ctx context.Context, def kindDef, obj pushArgs, lease chargedesk.Lease, log *zerolog.Logger) (error, bool) {
+// pushOnce reads the object from the Source and pushes it. It returns a
+// nil error when pushed (or gone), else what Work returns, and whether the
+// outcome is unknown, so that the lease settles.
+func (s *Syncer[TTx]) pushOnce(ctx context.Context, def kindDef, obj pushArgs, lease chargedesk.Lease, log *zerolog.Logger) (settle bool, err error) {
 	params, err := def.fetch(ctx, s.cfg.Source, obj.ID)
 	switch {
 	case errors.Is(err, ErrGone):
 		log.Info().Msg("sync: the object is gone from the platform; nothing pushed, ChargeDesk's record is left as it is")
-		return nil, false
+		return false, nil
 	case errors.Is(err, ErrNotSynced) || errors.Is(err, ErrBadSource):
 		log.Error().Str("error", safe.Error(err)).Msg("sync: the Source cannot give this object; kept as failed")
-		return river.JobCancel(err), false
+		return false, river.JobCancel(err)
 	case err != nil:
 		log.Warn().Str("error", safe.Error(err)).Msg("sync: the Source failed; retrying")
-		return fmt.Errorf("syncer: the Source could not read the %s %s: %w", obj.Object, obj.ID, err), false
+		return false, fmt.Errorf("syncer: the Source could not read the %s %s: %w", obj.Object, obj.ID, err)
 	}
 	if id := def.id(params); *id == "" {
 		*id = obj.ID
 	} else if *id != obj.ID {
 		err := fmt.Errorf("%w: asked for the %s %s, it returned another id", ErrBadSource, obj.Object, obj.ID)
 		log.Error().Msg("sync: the Source returned another object than the one asked for; kept as failed")
-		return river.JobCancel(err), false
+		return false, river.JobCancel(err)
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
@@ -129,7 +140,7 @@ func (s *Syncer[TTx]) pushOnce(ctx context.Context, def kindDef, obj pushArgs, l
 	err = def.push(rctx, s.api, params)
 	if err == nil {
 		log.Debug().Dur("took", s.now().Sub(start)).Msg("sync: pushed")
-		return nil, false
+		return false, nil
 	}
 	return s.failed(obj, err, log)
 }
