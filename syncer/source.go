@@ -19,8 +19,9 @@ import (
 // is retried with backoff, like an outage of ChargeDesk.
 //
 // The params' id field (TransactionID, CustomerID, SubscriptionID,
-// ProductID) is filled with the id asked for when empty; params naming
-// another id are refused (the push is kept as failed), never sent.
+// ProductID) is filled with the id asked for when empty, so return params
+// of your own, not a value you share; params naming another id are refused
+// (the push is kept as failed), never sent.
 //
 // Embed [UnimplementedSource] to sync only some kinds, and so that a method
 // added to Source later does not break your implementation.

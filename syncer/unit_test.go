@@ -128,4 +128,5 @@ func TestStartNeedsSourceAndKey(t *testing.T) {
 	defer s.Close()
 	require.ErrorIs(t, s.Start(context.Background()), ErrNotStartable)
 	require.NoError(t, s.Mark(context.Background(), Charge, "ch_1"))
+	require.NoError(t, s.Stop(context.Background()), "a Syncer not started stops at once")
 }
