@@ -140,6 +140,7 @@ type chargeDesk struct {
 	slow        map[string]slowSpec // object id -> a delay for its next requests
 	arrived     chan string         // when set, receives the id of each request held by hold
 	hold        chan struct{}       // when set, requests wait for it to close, then are dropped
+	gate        chan struct{}       // when set, requests wait for it to close, then are served
 }
 
 type slowSpec struct {
@@ -212,7 +213,7 @@ func (cd *chargeDesk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	refuse := cd.refuse && form.Get("metadata[bad]") != ""
 	unauth := time.Now().Before(cd.unauthUntil)
-	arrived, hold := cd.arrived, cd.hold
+	arrived, hold, gate := cd.arrived, cd.hold, cd.gate
 	cd.mu.Unlock()
 	defer func() {
 		cd.mu.Lock()
@@ -223,6 +224,9 @@ func (cd *chargeDesk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		arrived <- id
 		<-hold
 		return // the client is gone: nothing is applied
+	}
+	if gate != nil {
+		<-gate
 	}
 	if slow.delay > 0 {
 		time.Sleep(slow.delay) // ChargeDesk applies the request even if its client gave up
