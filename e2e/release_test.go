@@ -36,7 +36,7 @@ const rootModule = "github.com/chargedesk/chargedesk-go"
 
 // published are the modules a user can go get, by their directory, in the
 // order RELEASING.md tags them: a module after the ones it requires.
-var published = []string{".", "backend/postgres", "backend/redis", "cmd"}
+var published = []string{".", "backend/postgres", "backend/redis", "syncer", "cmd"}
 
 // unpublished are modules of the repository nobody depends on: examples
 // and tests. They require the published ones as a user would.
@@ -96,7 +96,7 @@ func TestModulesInstallFromAProxy(t *testing.T) {
 			}
 			assert.Equal(t, string(want), string(have),
 				"%s/go.mod is what go mod tidy makes of it outside the workspace (GOWORK=off): a requirement the workspace hid is missing or stale; run this test with -tidy to write it", dir)
-			goRun(t, filepath.Join(repo, dir), env, goBin, "build", "-modfile="+modFile, "./...")
+			goRun(t, filepath.Join(repo, dir), env, goBin, "build", "-modfile="+modFile, "-o", t.TempDir()+string(filepath.Separator), "./...")
 		}
 	})
 
@@ -158,6 +158,7 @@ import (
 	"github.com/chargedesk/chargedesk-go/backend/postgres"
 	redisstore "github.com/chargedesk/chargedesk-go/backend/redis"
 	"github.com/chargedesk/chargedesk-go/events"
+	"github.com/chargedesk/chargedesk-go/syncer"
 )
 
 type shop struct{ chargedesk.UnimplementedGateway }
@@ -171,6 +172,7 @@ var (
 	_ = redisstore.NewLocker
 	_ = api.NewClient
 	_ = events.NewReceiver
+	_ = syncer.Open
 )
 
 func main() {
