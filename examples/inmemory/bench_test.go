@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,10 +30,11 @@ func BenchmarkRefund(b *testing.B) {
 	}{{"small-ledger", 0}, {"ledger-150k", 150_000}} {
 		b.Run(tc.name, func(b *testing.B) {
 			clock := time.Unix(1_800_000_000, 0)
-			l := newLedger("http://pay.test/pay/", func() time.Time { clock = clock.Add(time.Millisecond); return clock })
+			b2 := newMemoryBook(func() time.Time { clock = clock.Add(time.Millisecond); return clock })
 			if tc.prefill == 0 {
-				l.retention = time.Second
+				b2.retention = time.Second
 			}
+			l := newLedger(b2, "http://pay.test/pay/", b2.now)
 			log := zerolog.New(io.Discard).With().Timestamp().Logger()
 			h, err := chargedesk.NewHandler(l, chargedesk.Config{
 				BasePath: basePath,
@@ -42,13 +42,12 @@ func BenchmarkRefund(b *testing.B) {
 				Logger:   &log,
 			})
 			require.NoError(b, err)
-			before, after := refundTemplate(b)
-			body := bytes.Clone(before)
-			n := 0
+			parts := refundTemplate(b)
+			var body []byte
+			n := int64(0)
 			refund := func() {
 				n++
-				body = fmt.Appendf(body[:len(before)], "ch-load-%016d", n)
-				body = append(body, after...)
+				body = appendRefund(body[:0], parts, n)
 				req := httptest.NewRequest(http.MethodPost, basePath+"/refund", bytes.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+loadSecret)
 				rec := httptest.NewRecorder()

@@ -35,9 +35,19 @@ type fixture struct {
 	in     chargedesktest.Integration
 }
 
+// newFixture is a fixture on a memory book.
 func newFixture(t *testing.T, now time.Time) *fixture {
 	t.Helper()
-	l := newLedger("http://pay.test/pay/", func() time.Time { return now })
+	clock := func() time.Time { return now }
+	return newFixtureOn(t, newMemoryBook(clock), clock)
+}
+
+// memory is the fixture's memory book.
+func (f *fixture) memory() *memoryBook { return f.ledger.book.(*memoryBook) }
+
+func newFixtureOn(t *testing.T, b book, now func() time.Time) *fixture {
+	t.Helper()
+	l := newLedger(b, "http://pay.test/pay/", now)
 	log := zerolog.Nop()
 	h, err := chargedesk.NewHandler(l, chargedesk.Config{
 		BasePath:        "/chargedesk",
@@ -96,7 +106,7 @@ func (f *fixture) run(steps []step) {
 
 const (
 	sub1 = "subscription.subscription_id=sub-1"
-	chg1 = "charge.charge_id=ch-1"
+	chg1 = "charge.transaction_id=tx-1"
 )
 
 func TestLedgerRules(t *testing.T) {
@@ -141,9 +151,9 @@ func TestLedgerRules(t *testing.T) {
 		{"capture only an authorized charge", []step{
 			{action: chargedesk.ActionCapture,
 				wantError: "Only an authorized charge can be captured; on the payment platform this charge is paid."},
-			{action: chargedesk.ActionCapture, overrides: []string{"charge.charge_id=ch-2", "charge.status=authorized"}, wantOK: true,
+			{action: chargedesk.ActionCapture, overrides: []string{"charge.transaction_id=tx-2", "charge.status=authorized"}, wantOK: true,
 				want: map[string]string{"charge.status": "paid", "charge.amount_refunded": "0.00"}},
-			{action: chargedesk.ActionVoid, overrides: []string{"charge.charge_id=ch-2", "charge.status=authorized"},
+			{action: chargedesk.ActionVoid, overrides: []string{"charge.transaction_id=tx-2", "charge.status=authorized"},
 				wantError: "Only an authorized charge can be voided; on the payment platform this charge is paid."},
 		}},
 		{"void only an authorized charge", []step{
@@ -213,11 +223,14 @@ func TestLedgerRules(t *testing.T) {
 				wantError: "Product prod-example-AyL17r5mIC is listed twice; list each plan once, with its quantity."},
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			newFixture(t, periodStart.Add(1000000*time.Second)).run(tt.steps)
-		})
-	}
+	now := func() time.Time { return periodStart.Add(1000000 * time.Second) }
+	eachBook(t, func(t *testing.T, open bookMaker) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				newFixtureOn(t, open(t, now), now).run(tt.steps)
+			})
+		}
+	})
 }
 
 func TestEditPlansQuantityWithSeveralPlans(t *testing.T) {
@@ -248,7 +261,7 @@ func TestCancelImmediatelyPartialRefund(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, now)
 			if tt.refundedFirst != "" {
-				require.True(t, f.do(chargedesk.ActionRefund, "charge.charge_id=example-dcVNtrQoNtyLxadmoPmbIAX2",
+				require.True(t, f.do(chargedesk.ActionRefund, "charge.transaction_id=transaction-example-7q8HbWrTTK",
 					"refund_amount="+tt.refundedFirst).OK)
 			}
 			o := f.do(chargedesk.ActionCancel)
@@ -325,7 +338,7 @@ func TestCancelPartialWithoutPeriod(t *testing.T) {
 	assert.False(t, o.OK)
 	assert.Contains(t, o.ErrorMessage, "no current billing period")
 	// Nothing changed: the charge can still be refunded in full.
-	o = f.do(chargedesk.ActionRefund, "charge.charge_id=example-dcVNtrQoNtyLxadmoPmbIAX2", "refund_amount=34.00")
+	o = f.do(chargedesk.ActionRefund, "charge.transaction_id=transaction-example-7q8HbWrTTK", "refund_amount=34.00")
 	assert.True(t, o.OK, o.Body)
 }
 
@@ -390,41 +403,72 @@ func TestPayPageEscapes(t *testing.T) {
 // An hour of refunds on new charges keeps about one retention of charges:
 // memory stays flat. A charge touched again is kept; one forgotten is
 // adopted again from ChargeDesk's copy.
-func TestLedgerForgetsIdleObjects(t *testing.T) {
+func TestMemoryBookForgetsIdleObjects(t *testing.T) {
 	now := testclock.Now()
-	l := newLedger("http://pay.test/pay/", func() time.Time { return now })
+	b := newMemoryBook(func() time.Time { return now })
+	l := newLedger(b, "http://pay.test/pay/", b.now)
 	ctx := context.Background()
 	refund := func(id string) {
 		t.Helper()
 		_, err := l.Refund(ctx, &chargedesk.RefundRequest{RefundAmount: chargedesk.MustParseAmount("1.00"),
-			Charge: &chargedesk.Charge{ChargeID: id, Currency: "USD", Amount: chargedesk.MustParseAmount("100.00"),
-				Status: chargedesk.ChargeStatusPaid}})
+			Charge: &chargedesk.Charge{ChargeID: "ch_" + id, TransactionID: id, Currency: "USD",
+				Amount: chargedesk.MustParseAmount("100.00"), Status: chargedesk.ChargeStatusPaid}})
 		require.NoError(t, err)
 	}
 	most := 0
 	for sec := range 3600 {
 		for i := range 5 {
-			refund(fmt.Sprintf("ch_%d_%d", sec, i))
+			refund(fmt.Sprintf("tx_%d_%d", sec, i))
 		}
 		if sec%60 == 0 {
-			refund("ch_regular") // a charge acted on every minute
+			refund("tx_regular") // a charge acted on every minute
 		}
-		most = max(most, len(l.charges))
+		most = max(most, len(b.charges))
 		now = now.Add(time.Second)
 	}
 	perRetention := int(defaultRetention/time.Second) * 5
 	assert.LessOrEqual(t, most, perRetention+10, "about one retention of charges at most")
 	assert.GreaterOrEqual(t, most, perRetention, "a retention's charges are kept")
-	assert.LessOrEqual(t, len(l.touches)-l.head, perRetention+20)
-	require.Contains(t, l.charges, "ch_regular", "an object in use is kept")
-	regular, err := l.charges["ch_regular"].charge()
+	assert.LessOrEqual(t, len(b.touches)-b.head, perRetention+20)
+	require.Contains(t, b.charges, "tx_regular", "an object in use is kept")
+	regular, err := b.charges["tx_regular"].charge()
 	require.NoError(t, err)
 	assert.Equal(t, "60.00", regular.refunded.String())
 
 	now = now.Add(defaultRetention + time.Second)
-	refund("ch_new")
-	assert.NotContains(t, l.charges, "ch_regular", "forgotten after a retention idle")
-	assert.Len(t, l.charges, 1)
+	refund("tx_new")
+	assert.NotContains(t, b.charges, "tx_regular", "forgotten after a retention idle")
+	assert.Len(t, b.charges, 1)
+}
+
+// At any rate of new ids the memory book holds at most its limit of
+// objects, forgetting the least recently used first; so its memory is
+// bounded by count as well as by age.
+func TestMemoryBookHoldsAtMostItsLimit(t *testing.T) {
+	now := testclock.Now()
+	b := newMemoryBook(func() time.Time { return now })
+	b.limit = 1000
+	l := newLedger(b, "http://pay.test/pay/", b.now)
+	ctx := context.Background()
+	refund := func(id string) {
+		t.Helper()
+		_, err := l.Refund(ctx, &chargedesk.RefundRequest{RefundAmount: chargedesk.MustParseAmount("1.00"),
+			Charge: &chargedesk.Charge{ChargeID: "ch_" + id, TransactionID: id, Currency: "USD",
+				Amount: chargedesk.MustParseAmount("1000.00"), Status: chargedesk.ChargeStatusPaid}})
+		require.NoError(t, err)
+	}
+	for i := range 20_000 { // 20,000 refunds in 2 seconds: far more than the limit within a retention
+		refund(fmt.Sprintf("tx_%d", i))
+		if i%100 == 0 {
+			refund("tx_busy") // used all along: kept
+		}
+		assert.LessOrEqual(t, b.kept(), b.limit+1, "after refund %d", i)
+		now = now.Add(100 * time.Microsecond)
+	}
+	assert.Contains(t, b.charges, "tx_busy", "the most recently used are kept")
+	assert.Contains(t, b.charges, "tx_19999")
+	assert.NotContains(t, b.charges, "tx_0", "the least recently used are forgotten")
+	assert.LessOrEqual(t, len(b.touches)-b.head, 2*b.limit, "the record of actions is bounded too")
 }
 
 // A refund sent again after the duplicate window (DuplicateWindow is off
@@ -459,13 +503,14 @@ func TestTouchesShareTheKeptID(t *testing.T) {
 	for _, reason := range []string{"first", "second", "third"} {
 		require.True(t, f.do(chargedesk.ActionRefund, "refund_amount=1.00", "action_reason="+reason).OK)
 	}
-	require.Len(t, f.ledger.charges, 1)
+	b := f.memory()
+	require.Len(t, b.charges, 1)
 	var kept string
-	for _, c := range f.ledger.charges {
+	for _, c := range b.charges {
 		kept = c.id
 	}
-	require.Len(t, f.ledger.touches, 3)
-	for _, tc := range f.ledger.touches {
+	require.Len(t, b.touches, 3)
+	for _, tc := range b.touches {
 		assert.Same(t, unsafe.StringData(kept), unsafe.StringData(tc.id), "touch of %s", tc.id)
 	}
 }
@@ -479,16 +524,16 @@ func TestChargeRowKeepsEveryField(t *testing.T) {
 			{key: "chargedesk-1", total: chargedesk.MustParseAmount("1.50")},
 			{key: "chargedesk-2", total: chargedesk.MustParseAmount("12.30")},
 		},
-		id:            "ch_1",
-		transactionID: "txn_1",
-		customerID:    "",
-		currency:      "JPY",
-		amount:        chargedesk.MustParseAmount("1000"),
-		refunded:      chargedesk.MustParseAmount("12.30"),
-		status:        chargedesk.ChargeStatusPartiallyRefunded,
-		description:   "Ünïcode ✓ and a \x00 byte, and " + strings.Repeat("long ", 100),
-		metadata:      metadataOf(map[string]string{"b": "2", "a": "", "": "empty key"}),
-		payLink:       "http://pay.test/pay/0123",
+		id:           "txn_1",
+		chargeDeskID: "ch_1",
+		customerID:   "",
+		currency:     "JPY",
+		amount:       chargedesk.MustParseAmount("1000"),
+		refunded:     chargedesk.MustParseAmount("12.30"),
+		status:       chargedesk.ChargeStatusPartiallyRefunded,
+		description:  "Ünïcode ✓ and a \x00 byte, and " + strings.Repeat("long ", 100),
+		metadata:     metadataOf(map[string]string{"b": "2", "a": "", "": "empty key"}),
+		payLink:      "http://pay.test/pay/0123",
 	}
 	got, err := c.row().charge()
 	require.NoError(t, err)
@@ -496,25 +541,25 @@ func TestChargeRowKeepsEveryField(t *testing.T) {
 	assert.Equal(t, "12.30", got.refunded.String(), "the scale is kept")
 	assert.Equal(t, map[string]string{"b": "2", "a": "", "": "empty key"}, got.metadata.asMap())
 
-	empty, err := (&charge{id: "ch_2"}).row().charge()
+	empty, err := (&charge{id: "tx_2"}).row().charge()
 	require.NoError(t, err)
-	assert.Equal(t, &charge{id: "ch_2"}, empty)
+	assert.Equal(t, &charge{id: "tx_2"}, empty)
 }
 
 // A row the ledger did not write is an error that names the charge, never
 // a charge made up from it.
 func TestChargeRowRefusesWhatItDidNotWrite(t *testing.T) {
-	c := &charge{id: "ch_1", transactionID: "txn_1", currency: "USD", status: chargedesk.ChargeStatusPaid,
+	c := &charge{id: "txn_1", chargeDeskID: "ch_1", currency: "USD", status: chargedesk.ChargeStatusPaid,
 		amount: chargedesk.MustParseAmount("10.00"), metadata: metadataOf(map[string]string{"k": "v"}),
 		refunds: []keyedRefund{{key: "chargedesk-1", total: chargedesk.MustParseAmount("1.00")}}}
 	r := c.row()
 	for n := range len(r.data) {
-		_, err := chargeRow{id: "ch_1", data: r.data[:n]}.charge()
+		_, err := chargeRow{id: "txn_1", data: r.data[:n]}.charge()
 		require.ErrorIs(t, err, errCorruptRow, "cut at %d", n)
-		assert.Contains(t, err.Error(), "ch_1")
+		assert.Contains(t, err.Error(), "txn_1")
 	}
 	for _, data := range []string{r.data + "x", strings.Replace(r.data, "10.00", "10.0x", 1)} {
-		_, err := chargeRow{id: "ch_1", data: data}.charge()
+		_, err := chargeRow{id: "txn_1", data: data}.charge()
 		assert.ErrorIs(t, err, errCorruptRow, "%q", data)
 	}
 }
@@ -526,14 +571,15 @@ func TestUnreadableRowIsAnError(t *testing.T) {
 	f := newFixture(t, testclock.Now())
 	o := f.do(chargedesk.ActionRequestPayment, "charge.status=invoiced")
 	require.True(t, o.OK, o.Body)
-	require.Len(t, f.ledger.charges, 1)
-	var chargeID string
-	for id, r := range f.ledger.charges {
+	b := f.memory()
+	require.Len(t, b.charges, 1)
+	var transactionID string
+	for id, r := range b.charges {
 		r.data = r.data[:len(r.data)-1]
-		f.ledger.charges[id], chargeID = r, id
+		b.charges[id], transactionID = r, id
 	}
 
-	refund := f.do(chargedesk.ActionRefund, "charge.charge_id="+chargeID)
+	refund := f.do(chargedesk.ActionRefund, "charge.transaction_id="+transactionID)
 	assert.False(t, refund.OK)
 	assert.Equal(t, http.StatusInternalServerError, refund.Status)
 	assert.Contains(t, refund.ErrorMessage, "outcome is unknown", "the agent gets the generic failure, not the ledger's detail")
@@ -544,7 +590,8 @@ func TestUnreadableRowIsAnError(t *testing.T) {
 	payHandler(f.ledger, zerolog.Nop()).ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 	assert.Contains(t, rec.Body.String(), "could not be recorded")
-	link, ok := f.ledger.link(strings.TrimPrefix(o.RedirectURL, "http://pay.test/pay/"))
-	require.True(t, ok)
+	link, err := f.ledger.link(context.Background(), strings.TrimPrefix(o.RedirectURL, "http://pay.test/pay/"))
+	require.NoError(t, err)
+	require.NotNil(t, link)
 	assert.False(t, link.paid, "no payment is recorded against a charge the ledger cannot read")
 }

@@ -13,25 +13,36 @@
 // $PUBLIC_URL when set (the URL at which customers reach this server, such
 // as a tunnel's), else under the address it listens on.
 //
-// When CHARGEDESK_API_KEY is set, it also keeps ChargeDesk's records
-// current: each charge or subscription the platform changes is upserted
-// through ChargeDesk's REST API (at $CHARGEDESK_API_URL, default the real
-// API), after the webhook is answered and without delaying the answer.
+// When CHARGEDESK_API_KEY is set, it keeps ChargeDesk's records true: every
+// change the platform makes (a refund, a cancellation, a customer paying on
+// the pay page, an action that finished after ChargeDesk stopped waiting)
+// is marked in the transaction that makes it and pushed to ChargeDesk's
+// REST API (at $CHARGEDESK_API_URL, default the real API) by the syncer
+// module, which retries until ChargeDesk has it. The platform and the
+// sync's queue then live in the SQLite file $PLATFORM_FILE (default
+// chargedesk-platform.db in the working directory).
 //
-// CHARGEDESK_STORE chooses where the locks and the duplicate guard live:
-// unset, in this process; a postgres:// or redis:// URL, a backend that
-// several instances share (backend/postgres, backend/redis). PLATFORM_DELAY
-// (a Go duration) makes the pretend platform wait inside every action, as a
-// slow payment API would.
+// CHARGEDESK_STORE moves what is shared to a server: a postgres:// URL
+// holds the platform, the locks, the duplicate guard and the sync's queue,
+// so that several instances are one platform; a redis:// URL holds the
+// locks and the duplicate guard only (each instance keeps its own platform
+// in memory, and cannot sync). CHARGEDESK_TIMEOUT (a Go duration, default
+// 25s) is the webhook's deadline. PLATFORM_DELAY (a Go duration, at most
+// 1m) makes the platform wait inside every action, as a slow payment API
+// would; an action still running at the deadline completes, late.
 //
-// The pretend platform forgets a charge, subscription or pay link after
-// $LEDGER_RETENTION (default 10m) without an action on it, so its memory
-// stays flat under any stream of new ids; a webhook about a forgotten
-// object adopts ChargeDesk's copy again, as on first sight.
+// Without CHARGEDESK_API_KEY or CHARGEDESK_STORE the platform lives in
+// memory. It forgets a charge, subscription or pay link after
+// $LEDGER_RETENTION (default 10m) without an action on it, and the least
+// recently used ones beyond $LEDGER_LIMIT objects (default 100000), so its
+// memory stays flat under any stream of new ids; a webhook about a
+// forgotten object adopts ChargeDesk's copy again, as on first sight.
 //
 // It logs to stderr with zerolog: JSON lines, one per webhook, or a console
 // format when stderr is a terminal or LOG_FORMAT=console (LOG_FORMAT=json
-// forces JSON). It prints its URL on stdout when it is ready,
+// forces JSON), written out every 100 ms or 64 KiB rather than a system call
+// per line (a crash loses at most the last 100 ms of lines). It prints its
+// URL on stdout when it is ready,
 // and on SIGINT or SIGTERM stops taking webhooks and lets those in flight
 // finish before it exits.
 package main
@@ -48,6 +59,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -57,14 +69,12 @@ import (
 
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/api"
+	"github.com/chargedesk/chargedesk-go/syncer"
 )
 
 const (
 	defaultAddr = "127.0.0.1:8080"
 	basePath    = "/chargedesk"
-	// shutdownTimeout bounds the wait for webhooks in flight at shutdown;
-	// it exceeds the handler's deadline, so every one of them can finish.
-	shutdownTimeout = chargedesk.DefaultTimeout + 5*time.Second
 )
 
 func main() {
@@ -85,7 +95,9 @@ func main() {
 // development secret) and logs to stderr. ready, when not nil, is called
 // with the Base Path's URL once the server accepts connections.
 func run(ctx context.Context, now func() time.Time, getenv func(string) string, stdout, stderr io.Writer, ready func(baseURL string)) error {
-	log, err := newLogger(getenv("LOG_FORMAT"), stderr)
+	logs := newLogWriter(stderr)
+	defer logs.Close() // last: every line is written out
+	log, err := newLogger(getenv("LOG_FORMAT"), stderr, logs)
 	if err != nil {
 		return err
 	}
@@ -111,42 +123,30 @@ func run(ctx context.Context, now func() time.Time, getenv func(string) string, 
 		return err
 	}
 
-	platform := newLedger(public+"/pay/", now)
-	if v := getenv("LEDGER_RETENTION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Second {
-			return fmt.Errorf("LEDGER_RETENTION %q must be a duration of at least 1s, such as 10m", v)
-		}
-		platform.retention = d
+	set, err := readSettings(getenv, now)
+	if err != nil {
+		return err
 	}
-	var push *pusher
-	if key := getenv("CHARGEDESK_API_KEY"); key != "" {
-		apiURL := getenv("CHARGEDESK_API_URL")
-		if apiURL == "" {
-			apiURL = api.DefaultBaseURL
-		}
-		push = newPusher(api.NewClient(key, api.WithBaseURL(apiURL), api.WithLogger(log),
-			api.WithUserAgent("chargedesk-go-inmemory")), log)
-		platform.changed = push.add
-	}
-	if v := getenv("PLATFORM_DELAY"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return fmt.Errorf("PLATFORM_DELAY %q must be a duration such as 200ms", v)
-		}
-		platform.delay = d
-	}
-	st, err := openStore(ctx, getenv("CHARGEDESK_STORE"))
+	st, err := openStore(ctx, set.store, &log)
 	if err != nil {
 		return err
 	}
 	defer st.close()
+	platform := newLedger(st.book, public+"/pay/", now)
+	platform.delay = set.delay
 	cfg := chargedesk.Config{
 		BasePath: basePath,
 		Headers:  []chargedesk.Header{{Name: "Authorization", Values: []string{"Bearer " + secret}}},
 		Logger:   &log,
+		Timeout:  set.timeout,
 	}
 	st.cfg(&cfg)
+	if st.sync != nil {
+		// An action that finishes after ChargeDesk stopped waiting has
+		// marked its change already (the book marks every change); the
+		// hook also marks what a late success's answer names.
+		cfg.OnLateOutcome = st.sync.LateOutcomes()
+	}
 	receiver, err := chargedesk.NewHandler(platform, cfg)
 	if err != nil {
 		if devSecret {
@@ -156,11 +156,7 @@ func run(ctx context.Context, now func() time.Time, getenv func(string) string, 
 	}
 
 	mux := http.NewServeMux()
-	if push != nil {
-		mux.Handle(basePath+"/", push.afterAnswer(receiver))
-	} else {
-		mux.Handle(basePath+"/", receiver)
-	}
+	mux.Handle(basePath+"/", receiver)
 	mux.Handle("GET /pay/{id}", payHandler(platform, log))
 	mux.Handle("POST /pay/{id}", payHandler(platform, log))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -172,7 +168,7 @@ func run(ctx context.Context, now func() time.Time, getenv func(string) string, 
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// Above the gateway's deadline, so a 504 still reaches ChargeDesk.
-		WriteTimeout: chargedesk.DefaultTimeout + 5*time.Second,
+		WriteTimeout: set.timeout + 5*time.Second,
 		IdleTimeout:  time.Minute,
 	}
 
@@ -191,17 +187,14 @@ func run(ctx context.Context, now func() time.Time, getenv func(string) string, 
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	pushCtx, stopPush := context.WithCancel(context.Background())
-	pushed := make(chan struct{})
-	if push != nil {
-		go func() { defer close(pushed); push.run(pushCtx) }()
-		log.Info().Msg("pushing changed charges and subscriptions to ChargeDesk's API")
-	} else {
-		close(pushed)
+	if st.sync != nil {
+		if err := st.sync.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("sync: %w", err)
+		}
+		defer stopSync(st.sync, log)
+		fmt.Fprintf(stdout, "Syncing the platform's changes to ChargeDesk's API at %s (%s)\n", redacted(set.store.apiURL), st.name)
 	}
-	// After shutdown, push what is left before returning.
-	defer func() { stopPush(); <-pushed }()
-	log.Info().Str("url", baseURL).Str("store", st.name).Msg("ready")
+	log.Info().Str("url", baseURL).Str("store", st.name).Bool("sync", st.sync != nil).Msg("ready")
 	if ready != nil {
 		ready(baseURL)
 	}
@@ -212,7 +205,7 @@ func run(ctx context.Context, now func() time.Time, getenv func(string) string, 
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down: no new webhooks, waiting for those in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), set.timeout+maxPlatformDelay+bookTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -254,10 +247,10 @@ func publicURL(env string, addr net.Addr) (string, error) {
 	return "http://" + net.JoinHostPort(host, port), nil
 }
 
-// newLogger logs JSON lines, one per webhook, unless format is "console"
-// or, when format is empty, stderr is a terminal: then a human-readable
-// console format (which costs much more per line).
-func newLogger(format string, stderr io.Writer) (zerolog.Logger, error) {
+// newLogger logs JSON lines to out, one per webhook, unless format is
+// "console" or, when format is empty, stderr is a terminal: then a
+// human-readable console format (which costs much more per line).
+func newLogger(format string, stderr, out io.Writer) (zerolog.Logger, error) {
 	switch format {
 	case "":
 		if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
@@ -268,8 +261,78 @@ func newLogger(format string, stderr io.Writer) (zerolog.Logger, error) {
 		return zerolog.Logger{}, fmt.Errorf("LOG_FORMAT %q must be json or console", format)
 	}
 	if format == "console" {
-		return zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true, TimeFormat: time.TimeOnly}).
+		return zerolog.New(zerolog.ConsoleWriter{Out: out, NoColor: true, TimeFormat: time.TimeOnly}).
 			With().Timestamp().Logger(), nil
 	}
-	return zerolog.New(stderr).With().Timestamp().Logger(), nil
+	return zerolog.New(out).With().Timestamp().Logger(), nil
+}
+
+// settings are the example's environment, read and checked.
+type settings struct {
+	timeout time.Duration // CHARGEDESK_TIMEOUT
+	delay   time.Duration // PLATFORM_DELAY
+	store   storeSettings
+}
+
+// readSettings reads the settings; a bad one is an error naming it.
+func readSettings(getenv func(string) string, now func() time.Time) (settings, error) {
+	set := settings{timeout: chargedesk.DefaultTimeout, store: storeSettings{
+		store: getenv("CHARGEDESK_STORE"), apiKey: getenv("CHARGEDESK_API_KEY"), apiURL: getenv("CHARGEDESK_API_URL"),
+		file: getenv("PLATFORM_FILE"), now: now, retention: defaultRetention, limit: defaultLimit,
+	}}
+	if set.store.apiURL == "" {
+		set.store.apiURL = api.DefaultBaseURL
+	}
+	if set.store.file == "" {
+		set.store.file = defaultPlatformFile
+	}
+	duration := func(name string, min, max time.Duration, into *time.Duration) error {
+		v := getenv(name)
+		if v == "" {
+			return nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < min || d > max {
+			return fmt.Errorf("%s %q must be a duration from %v to %v, such as %v", name, v, min, max, *into)
+		}
+		*into = d
+		return nil
+	}
+	if err := errors.Join(
+		duration("CHARGEDESK_TIMEOUT", time.Second, 10*time.Minute, &set.timeout),
+		duration("PLATFORM_DELAY", 0, maxPlatformDelay, &set.delay),
+		duration("LEDGER_RETENTION", time.Second, 24*time.Hour, &set.store.retention),
+	); err != nil {
+		return settings{}, err
+	}
+	if v := getenv("LEDGER_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return settings{}, fmt.Errorf("LEDGER_LIMIT %q must be a whole number of objects, at least 1", v)
+		}
+		set.store.limit = n
+	}
+	if u, err := url.Parse(set.store.apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return settings{}, errors.New("CHARGEDESK_API_URL must be an http(s) URL such as " + api.DefaultBaseURL)
+	}
+	return set, nil
+}
+
+// stopSync stops the sync's workers: pushes in flight finish, or are cut
+// short after a while and pushed again at the next start.
+func stopSync(s syncer.Runner, log zerolog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := s.Stop(ctx); err != nil {
+		log.Warn().Err(err).Msg("sync: stopped before every push in flight had finished; they are pushed again at the next start")
+	}
+}
+
+// redacted is u without a password, for printing.
+func redacted(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return parsed.Redacted()
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -329,18 +330,29 @@ func TestSharedStore(t *testing.T) {
 	}
 }
 
-// PLATFORM_DELAY makes every action wait as a slow payment API would.
+// PLATFORM_DELAY makes every action wait as a slow payment API would; like
+// such a call once sent, the wait is not cut short when ChargeDesk stops
+// waiting, and the action is then done, late.
 func TestPlatformDelay(t *testing.T) {
-	l := newLedger("http://pay.test/pay/", testclock.Clock())
-	l.delay = time.Hour
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := l.Refund(ctx, &chargedesk.RefundRequest{RefundAmount: chargedesk.MustParseAmount("1.00"),
-		Charge: &chargedesk.Charge{ChargeID: "ch", Currency: "USD", Amount: chargedesk.MustParseAmount("5.00"), Status: "paid"}})
-	assert.ErrorIs(t, err, context.Canceled, "the wait ends with the gateway's context")
-	assert.Empty(t, l.charges, "nothing was done")
-	err = run(context.Background(), testclock.Clock(), func(k string) string {
-		return map[string]string{"PLATFORM_DELAY": "slow", "ADDR": "127.0.0.1:0", "CHARGEDESK_SECRET": "store-secret-0123456789abcdef"}[k]
-	}, io.Discard, io.Discard, nil)
-	assert.ErrorContains(t, err, "PLATFORM_DELAY")
+	synctest.Test(t, func(t *testing.T) {
+		b := newMemoryBook(time.Now)
+		l := newLedger(b, "http://pay.test/pay/", time.Now)
+		l.delay = time.Minute
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // ChargeDesk stopped waiting
+		start := time.Now()
+		resp, err := l.Refund(ctx, &chargedesk.RefundRequest{RefundAmount: chargedesk.MustParseAmount("1.00"),
+			Charge: &chargedesk.Charge{ChargeID: "ch", TransactionID: "tx", Currency: "USD",
+				Amount: chargedesk.MustParseAmount("5.00"), Status: "paid"}})
+		require.NoError(t, err)
+		assert.Equal(t, time.Minute, time.Since(start), "the platform took its time")
+		assert.Equal(t, "1.00", resp.Charge.AmountRefunded.String())
+		assert.Contains(t, b.charges, "tx", "the refund was recorded")
+	})
+	for _, bad := range []string{"slow", "-1s", "2m"} {
+		err := run(context.Background(), testclock.Clock(), func(k string) string {
+			return map[string]string{"PLATFORM_DELAY": bad, "ADDR": "127.0.0.1:0", "CHARGEDESK_SECRET": "store-secret-0123456789abcdef"}[k]
+		}, io.Discard, io.Discard, nil)
+		assert.ErrorContains(t, err, "PLATFORM_DELAY", bad)
+	}
 }

@@ -28,23 +28,25 @@ func payHandler(l *ledger, log zerolog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		var (
-			link payLink
-			ok   bool
+			link *payLink
 			err  error
 		)
 		if r.Method == http.MethodPost {
-			link, ok, err = l.pay(id)
+			link, err = l.pay(r.Context(), id)
 		} else {
-			link, ok = l.link(id)
+			link, err = l.link(r.Context(), id)
 		}
 		if err != nil {
 			log.Error().Err(err).Msg("pay page: the payment could not be recorded")
 			http.Error(w, "The payment could not be recorded.", http.StatusInternalServerError)
 			return
 		}
-		if !ok {
+		if link == nil {
 			http.Error(w, "No such payment link.", http.StatusNotFound)
 			return
+		}
+		if r.Method == http.MethodPost {
+			log.Info().Str("transaction_id", link.chargeID).Msg("pay page: the customer paid")
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")

@@ -16,7 +16,7 @@ import (
 // scanned on every cycle. Under the load test, that marking was most of
 // what this pretend platform cost (BenchmarkRefund, docs/performance.md).
 type chargeRow struct {
-	id   string    // also the map's key and every touch's id: one copy
+	id   string    // the transaction id; also the map's key and every touch's id: one copy
 	seen time.Time // the charge's last action
 	data string    // the other fields, written by charge.row
 }
@@ -28,7 +28,7 @@ var errCorruptRow = errors.New("corrupt row")
 func (c *charge) row() chargeRow {
 	var buf [256]byte
 	b := buf[:0]
-	for _, s := range [...]string{c.transactionID, c.customerID, c.currency, string(c.status),
+	for _, s := range [...]string{c.chargeDeskID, c.customerID, c.currency, string(c.status),
 		c.description, c.payLink} {
 		b = appendStr(b, s)
 	}
@@ -49,7 +49,7 @@ func (c *charge) row() chargeRow {
 func (r chargeRow) charge() (*charge, error) {
 	d := rowReader{rest: r.data}
 	c := &charge{id: r.id, seen: r.seen}
-	c.transactionID = d.str()
+	c.chargeDeskID = d.str()
 	c.customerID = d.str()
 	c.currency = d.str()
 	c.status = chargedesk.ChargeStatus(d.str())
@@ -69,13 +69,88 @@ func (r chargeRow) charge() (*charge, error) {
 			c.refunds[i] = keyedRefund{d.str(), d.amount()}
 		}
 	}
-	if d.rest != "" {
-		d.fail()
-	}
-	if d.err != nil {
-		return nil, fmt.Errorf("the platform's record of charge %s: %w", r.id, d.err)
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("the platform's record of charge %s: %w", r.id, err)
 	}
 	return c, nil
+}
+
+// row encodes the subscription, but for its id.
+func (s *subscription) row() string {
+	var buf [128]byte
+	b := buf[:0]
+	b = appendStr(appendStr(b, s.customerID), string(s.status))
+	b = appendUvarint(appendUvarint(b, unixOf(s.periodStart)), unixOf(s.periodEnd))
+	b = appendUvarint(b, uint64(s.quantity))
+	b = appendUvarint(b, uint64(len(s.plans)))
+	for _, p := range s.plans {
+		b = appendUvarint(appendStr(b, p.ProductID), uint64(p.Quantity))
+	}
+	return string(b)
+}
+
+// subscriptionFromRow decodes the subscription with id from its row.
+func subscriptionFromRow(id, data string) (*subscription, error) {
+	d := rowReader{rest: data}
+	s := &subscription{id: id}
+	s.customerID = d.str()
+	s.status = chargedesk.SubscriptionStatus(d.str())
+	s.periodStart, s.periodEnd = d.time(), d.time()
+	s.quantity = d.int()
+	if n := d.count(); n > 0 {
+		s.plans = make([]chargedesk.Plan, n)
+		for i := range s.plans {
+			s.plans[i] = chargedesk.Plan{ProductID: d.str(), Quantity: d.int()}
+		}
+	}
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("the platform's record of subscription %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// row encodes the pay link, but for its id.
+func (p *payLink) row() string {
+	var buf [128]byte
+	b := appendStr(buf[:0], p.chargeID)
+	b = appendAmount(b, p.amount)
+	b = appendStr(appendStr(b, p.currency), p.label)
+	paid := uint64(0)
+	if p.paid {
+		paid = 1
+	}
+	b = appendUvarint(appendUvarint(b, paid), unixOf(p.seen))
+	return string(b)
+}
+
+// payLinkFromRow decodes the pay link with id from its row.
+func payLinkFromRow(id, data string) (*payLink, error) {
+	d := rowReader{rest: data}
+	p := &payLink{id: id}
+	p.chargeID = d.str()
+	p.amount = d.amount()
+	p.currency, p.label = d.str(), d.str()
+	switch d.uvarint() {
+	case 0:
+	case 1:
+		p.paid = true
+	default:
+		d.fail()
+	}
+	p.seen = d.time()
+	if err := d.end(); err != nil {
+		return nil, fmt.Errorf("the platform's record of pay link %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// unixOf is t in unix seconds, 0 for the zero time (or one before 1970,
+// which no record of this platform has).
+func unixOf(t time.Time) uint64 {
+	if t.IsZero() || t.Unix() < 0 {
+		return 0
+	}
+	return uint64(t.Unix())
 }
 
 // A row's fields are appended in order: each string as its length in
@@ -147,6 +222,35 @@ func (r *rowReader) str() string {
 	s := r.rest[:n]
 	r.rest = r.rest[n:]
 	return s
+}
+
+// end reports the reader's error, or a row that goes on after its last
+// field.
+func (r *rowReader) end() error {
+	if r.rest != "" {
+		r.fail()
+	}
+	return r.err
+}
+
+func (r *rowReader) int() int {
+	n := r.uvarint()
+	if n > 1<<31 {
+		r.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (r *rowReader) time() time.Time {
+	n := r.uvarint()
+	if n == 0 || n > 1<<40 {
+		if n != 0 {
+			r.fail()
+		}
+		return time.Time{}
+	}
+	return time.Unix(int64(n), 0).UTC()
 }
 
 func (r *rowReader) amount() chargedesk.Amount {

@@ -141,23 +141,35 @@ func (p *process) cpu(t *testing.T) time.Duration {
 	return time.Duration(utime+stime) * time.Second / ticksPerSecond
 }
 
-// refundTemplate is a refund on a charge whose id ends in a run of zeros
-// the driver replaces with a request number.
-func refundTemplate(t testing.TB) (before, after []byte) {
-	const marker = "ch-load-0000000000000000"
-	body, err := chargedesktest.Build(chargedesk.ActionRefund, chargedesktest.SetString("charge.charge_id", marker),
-		chargedesktest.Set("refund_amount", "12.34"))
+// refundTemplate is a refund on a charge whose ids (ChargeDesk's charge_id
+// and the platform's transaction_id) end in a run of zeros the driver
+// replaces with a request number: the parts of the body around them.
+func refundTemplate(t testing.TB) [][]byte {
+	const marker = "load-0000000000000000"
+	body, err := chargedesktest.Build(chargedesk.ActionRefund, chargedesktest.SetString("charge.charge_id", "ch-"+marker),
+		chargedesktest.SetString("charge.transaction_id", "tx-"+marker), chargedesktest.Set("refund_amount", "12.34"))
 	require.NoError(t, err)
-	i := bytes.Index(body, []byte(marker))
-	require.GreaterOrEqual(t, i, 0)
-	return body[:i], body[i+len(marker):]
+	parts := bytes.Split(body, []byte(marker))
+	require.Len(t, parts, 3)
+	return parts
+}
+
+// appendRefund appends to b the template's refund on charge n.
+func appendRefund(b []byte, parts [][]byte, n int64) []byte {
+	for i, p := range parts {
+		if i > 0 {
+			b = fmt.Appendf(b, "load-%016d", n)
+		}
+		b = append(b, p...)
+	}
+	return b
 }
 
 // drive sends n refunds (or as many as fit in d) to url from conc
 // keep-alive clients, each on a new charge id, and returns the rate of 200s
 // and how many answers were not 200.
 func drive(t *testing.T, url string, conc, n int, d time.Duration, next *atomic.Int64) (perSecond float64, failed int64) {
-	before, after := refundTemplate(t)
+	parts := refundTemplate(t)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}, Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -168,8 +180,7 @@ func drive(t *testing.T, url string, conc, n int, d time.Duration, next *atomic.
 	for range conc {
 		wg.Go(func() {
 			for ctx.Err() == nil && sent.Add(1) <= int64(n) {
-				id := fmt.Sprintf("ch-load-%016d", next.Add(1))
-				body := slices.Concat(before, []byte(id), after)
+				body := appendRefund(nil, parts, next.Add(1))
 				req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/refund", bytes.NewReader(body))
 				if err != nil {
 					bad.Add(1)
