@@ -13,6 +13,7 @@ import (
 
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/api/apitest"
+	"github.com/chargedesk/chargedesk-go/events"
 	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
@@ -173,8 +174,8 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 			return err
 		}},
 		{"listWebhooks", "GET", "/v1/webhooks", "", func() error { _, err := client.Webhooks.List(ctx); return err }},
-		{"createWebhook", "POST", "/v1/webhooks", "url=https%3A%2F%2Fexample.com%2Fhook&events%5B0%5D=charge.refunded", func() error {
-			_, err := client.Webhooks.Create(ctx, &WebhookParams{URL: "https://example.com/hook", Events: []string{"charge.refunded"}})
+		{"createWebhook", "POST", "/v1/webhooks", "url=https%3A%2F%2Fexample.com%2Fhook&events%5B0%5D=charge_refunded", func() error {
+			_, err := client.Webhooks.Create(ctx, &WebhookParams{URL: "https://example.com/hook", Events: []events.Name{events.ChargeRefunded}})
 			return err
 		}},
 		{"deleteWebhook", "DELETE", "/v1/webhooks/wh-000009", "", func() error { return client.Webhooks.Delete(ctx, "wh-000009") }},
