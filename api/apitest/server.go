@@ -65,6 +65,20 @@ type Options struct {
 	// does). New refuses an unknown one by answering every request with a
 	// 500 that names it.
 	Shape Shape
+	// EventClient posts the event notifications to the webhooks
+	// registered through the API (default: a new http.Client). Whatever
+	// it is set to, it follows no redirect (ChargeDesk counts a 3xx as a
+	// failure) and each attempt ends after EventTimeout.
+	EventClient *http.Client
+	// MaxDeliveries bounds the delivery log, and so the deliveries
+	// waiting to be made (default DefaultMaxDeliveries): the oldest that
+	// are over are dropped as it fills, and a new one is dropped (and
+	// counted by DroppedDeliveries) when all it holds are pending.
+	MaxDeliveries int
+	// DeliveryConcurrency bounds the attempts under way at once (default
+	// DefaultDeliveryConcurrency); a webhook gets one at a time, in the
+	// order its events were made.
+	DeliveryConcurrency int
 }
 
 // Server is the in-memory API; it is an http.Handler and safe for
@@ -75,10 +89,17 @@ type Server struct {
 
 	mu       sync.Mutex
 	stores   map[string]*store
-	webhooks []webhook
+	webhooks []*webhook
 	seq      int64
 	window   int64 // the rate limit's current second
 	inWindow int
+
+	// The event notifications (events.go, deliver.go).
+	eventSeq    int64
+	deliverySeq int64
+	deliveries  []*delivery // the delivery log, oldest first
+	dropped     int
+	dispatch    dispatcher
 
 	locks recordLocks // one agent action at a time per record
 }

@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/events"
 )
 
 // stateVersion is the format of Save's output. Version 1 has not changed
 // since the first: each record is its id, sequence, creation time, log,
-// and fields as the API's input takes them.
+// and fields as the API's input takes them. Keys added since (a webhook's
+// disabled_at, event_seq, events, deliveries) are optional: a state
+// without them loads, and an older reader skips them.
 const stateVersion = 1
 
 // stateRecord is one record of a saved state.
@@ -27,13 +30,47 @@ type stateRecord struct {
 
 // stateWebhook is a webhook of a saved state.
 type stateWebhook struct {
-	ID      string   `json:"id"`
-	Object  string   `json:"object"`
-	URL     string   `json:"url"`
-	Events  []string `json:"events"`
-	All     int      `json:"all,omitempty"`
-	Active  int      `json:"active"`
-	Created int64    `json:"created"`
+	ID         string   `json:"id"`
+	Object     string   `json:"object"`
+	URL        string   `json:"url"`
+	Events     []string `json:"events"`
+	All        int      `json:"all,omitempty"`
+	Active     int      `json:"active"`
+	Created    int64    `json:"created"`
+	DisabledAt int64    `json:"disabled_at,omitempty"`
+}
+
+// stateEvent is an event of a saved state's delivery log, its envelope
+// as delivered.
+type stateEvent struct {
+	ID       string          `json:"id"`
+	Created  int64           `json:"created"`
+	Event    string          `json:"event"`
+	Class    string          `json:"class"`
+	ObjectID string          `json:"object_id"`
+	Body     json.RawMessage `json:"body"`
+}
+
+// stateDelivery is a delivery of a saved state's delivery log; times are
+// unix seconds, 0 for none.
+type stateDelivery struct {
+	Seq      int64  `json:"seq"`
+	EventID  string `json:"event_id"`
+	Webhook  string `json:"webhook_id"`
+	State    string `json:"state"`
+	Attempts int    `json:"attempts"`
+	Status   int    `json:"status,omitempty"`
+	Error    string `json:"error,omitempty"`
+	First    int64  `json:"first"`
+	Last     int64  `json:"last,omitempty"`
+	Round    int    `json:"round"`
+}
+
+// deliveryLog is the delivery log of a saved state.
+type deliveryLog struct {
+	EventSeq   int64           `json:"event_seq"`
+	Events     []stateEvent    `json:"events"`
+	Deliveries []stateDelivery `json:"deliveries"`
 }
 
 // Save returns every record the server holds, as JSON that Load reads back.
@@ -79,7 +116,7 @@ func (s *Server) Save() ([]byte, error) {
 	hooks := make([]stateWebhook, 0, len(s.webhooks))
 	for _, h := range s.webhooks {
 		hooks = append(hooks, stateWebhook{ID: h.ID, Object: "webhook", URL: h.URL, Events: orEmpty(h.Events),
-			All: phpBool(h.All), Active: 1, Created: h.Created})
+			All: phpBool(h.All), Active: phpBool(h.Disabled == 0), Created: h.Created, DisabledAt: h.Disabled})
 	}
 	list, err := json.Marshal(hooks)
 	if err != nil {
@@ -87,8 +124,41 @@ func (s *Server) Save() ([]byte, error) {
 	}
 	buf.WriteString("\n  },\n  \"webhooks\": ")
 	buf.Write(list)
+	log := s.savedLog()
+	for _, kv := range []struct {
+		key string
+		v   any
+	}{{"event_seq", log.EventSeq}, {"events", log.Events}, {"deliveries", log.Deliveries}} {
+		line, err := json.Marshal(kv.v)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&buf, ",\n  %q: ", kv.key)
+		buf.Write(line)
+	}
 	buf.WriteString("\n}\n")
 	return buf.Bytes(), nil
+}
+
+// savedLog is the delivery log as Save writes it. The caller holds s.mu.
+func (s *Server) savedLog() deliveryLog {
+	log := deliveryLog{EventSeq: s.eventSeq, Events: []stateEvent{}, Deliveries: []stateDelivery{}}
+	seen := map[*eventRecord]bool{}
+	for _, d := range s.deliveries {
+		e := d.event
+		if !seen[e] {
+			seen[e] = true
+			log.Events = append(log.Events, stateEvent{ID: e.id, Created: e.created, Event: string(e.name),
+				Class: string(e.class), ObjectID: e.objectID, Body: e.body})
+		}
+		sd := stateDelivery{Seq: d.seq, EventID: e.id, Webhook: d.webhook, State: string(d.state),
+			Attempts: d.attempts, Status: d.status, Error: d.err, First: d.first.Unix(), Round: d.round}
+		if !d.last.IsZero() {
+			sd.Last = d.last.Unix()
+		}
+		log.Deliveries = append(log.Deliveries, sd)
+	}
+	return log
 }
 
 // toInput writes a record's fields as the input readField reads back,
@@ -149,7 +219,8 @@ func (s *Server) Load(data []byte) error {
 	var (
 		version  int
 		seq      int64
-		webhooks []webhook
+		webhooks []*webhook
+		log      deliveryLog
 		seen     = map[string]bool{}
 	)
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -189,7 +260,24 @@ func (s *Server) Load(data []byte) error {
 				return bad(err)
 			}
 			for _, h := range hooks {
-				webhooks = append(webhooks, webhook{ID: h.ID, URL: h.URL, Events: h.Events, All: h.All == 1, Created: h.Created})
+				disabled := h.DisabledAt
+				if h.Active == 0 && disabled == 0 {
+					disabled = max(h.Created, 1) // disabled, at a time not saved
+				}
+				webhooks = append(webhooks, &webhook{ID: h.ID, URL: h.URL, Events: h.Events, All: h.All == 1,
+					Created: h.Created, Disabled: disabled})
+			}
+		case "event_seq":
+			if err := dec.Decode(&log.EventSeq); err != nil {
+				return bad(err)
+			}
+		case "events":
+			if err := dec.Decode(&log.Events); err != nil {
+				return bad(err)
+			}
+		case "deliveries":
+			if err := dec.Decode(&log.Deliveries); err != nil {
+				return bad(err)
 			}
 		default:
 			var skip json.RawMessage
@@ -201,10 +289,54 @@ func (s *Server) Load(data []byte) error {
 	if !seen["version"] {
 		return errors.New("apitest: the state has no version")
 	}
+	deliveries, deliverySeq, err := loadLog(log)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stores, s.seq, s.webhooks = stores, seq, webhooks
+	s.eventSeq, s.deliveries, s.deliverySeq = log.EventSeq, deliveries, deliverySeq
+	for _, d := range deliveries {
+		if d.state == DeliveryPending {
+			s.startDispatcher()
+			break
+		}
+	}
 	return nil
+}
+
+// loadLog reads a saved delivery log back, or says what is wrong with it.
+func loadLog(log deliveryLog) ([]*delivery, int64, error) {
+	byID := map[string]*eventRecord{}
+	for _, e := range log.Events {
+		if e.ID == "" || !json.Valid(e.Body) {
+			return nil, 0, fmt.Errorf("apitest: the state's event %q has no id or no valid body", e.ID)
+		}
+		byID[e.ID] = &eventRecord{id: e.ID, created: e.Created, name: events.Name(e.Event),
+			class: events.Class(e.Class), objectID: e.ObjectID, body: []byte(e.Body)}
+	}
+	var out []*delivery
+	var seq int64
+	for _, sd := range log.Deliveries {
+		e := byID[sd.EventID]
+		if e == nil {
+			return nil, 0, fmt.Errorf("apitest: the state has a delivery of event %q, which it does not hold", sd.EventID)
+		}
+		switch state := DeliveryState(sd.State); state {
+		case DeliveryPending, DeliveryDelivered, DeliveryFailed, DeliveryDisabled, DeliveryCanceled:
+		default:
+			return nil, 0, fmt.Errorf("apitest: the state has a delivery in state %q", sd.State)
+		}
+		d := &delivery{seq: sd.Seq, event: e, webhook: sd.Webhook, state: DeliveryState(sd.State),
+			attempts: sd.Attempts, status: sd.Status, err: sd.Error, first: time.Unix(sd.First, 0), round: sd.Round}
+		if sd.Last != 0 {
+			d.last = time.Unix(sd.Last, 0)
+		}
+		out = append(out, d)
+		seq = max(seq, sd.Seq)
+	}
+	return out, seq, nil
 }
 
 // loadRecords reads {"charges": [record, ...], ...} into stores.
