@@ -343,14 +343,27 @@ func (s *Server) eventClient() *http.Client {
 // RetryFor, given up. An attempt cut short by Close is not counted.
 func (s *Server) settle(ctx context.Context, d *delivery, status int, errText string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.wakeDispatcher()
+	counted := s.settleLocked(ctx, d, status, errText)
+	s.wakeDispatcher()
+	var report Delivery
+	if counted {
+		report = s.report(d)
+	}
+	s.mu.Unlock()
+	if counted && s.opts.OnDelivery != nil {
+		s.opts.OnDelivery(report)
+	}
+}
+
+// settleLocked is settle with s.mu held; it reports whether the attempt
+// counted.
+func (s *Server) settleLocked(ctx context.Context, d *delivery, status int, errText string) bool {
 	d.inFlight = false
 	if ctx.Err() != nil {
-		return // Close: the attempt is made again after a Load of the state
+		return false // Close: the attempt is made again after a Load of the state
 	}
 	if !slices.Contains(s.deliveries, d) {
-		return // a Load replaced the log
+		return false // a Load replaced the log
 	}
 	d.attempts++
 	d.round++
@@ -372,6 +385,7 @@ func (s *Server) settle(ctx context.Context, d *delivery, status int, errText st
 	case d.next().After(d.first.Add(RetryFor)):
 		d.state = DeliveryFailed
 	}
+	return true
 }
 
 // endPending ends every pending delivery to the webhook that is not under
@@ -426,14 +440,19 @@ func (s *Server) Deliveries() []Delivery {
 	defer s.mu.Unlock()
 	out := make([]Delivery, 0, len(s.deliveries))
 	for i := len(s.deliveries) - 1; i >= 0; i-- {
-		d := s.deliveries[i]
-		e := d.event
-		out = append(out, Delivery{EventID: e.id, Event: e.name, Class: e.class, ObjectID: e.objectID,
-			WebhookID: d.webhook, Endpoint: s.endpoint(d.webhook), State: d.state, Attempts: d.attempts,
-			Status: d.status, Error: d.err, Created: time.Unix(e.created, 0).UTC(), LastAttempt: utc(d.last)})
-		if d.state == DeliveryPending {
-			out[len(out)-1].NextAttempt = d.next().UTC()
-		}
+		out = append(out, s.report(s.deliveries[i]))
+	}
+	return out
+}
+
+// report is d as Deliveries shows it. The caller holds s.mu.
+func (s *Server) report(d *delivery) Delivery {
+	e := d.event
+	out := Delivery{EventID: e.id, Event: e.name, Class: e.class, ObjectID: e.objectID,
+		WebhookID: d.webhook, Endpoint: s.endpoint(d.webhook), State: d.state, Attempts: d.attempts,
+		Status: d.status, Error: d.err, Created: time.Unix(e.created, 0).UTC(), LastAttempt: utc(d.last)}
+	if d.state == DeliveryPending {
+		out.NextAttempt = d.next().UTC()
 	}
 	return out
 }

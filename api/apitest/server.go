@@ -79,6 +79,11 @@ type Options struct {
 	// DefaultDeliveryConcurrency); a webhook gets one at a time, in the
 	// order its events were made.
 	DeliveryConcurrency int
+	// OnDelivery, when set, is called after each delivery attempt with the
+	// delivery as it then stands, outside the Server's locks: for a log
+	// line, or a test waiting for an attempt. It should return quickly:
+	// the attempt's slot is held until it does.
+	OnDelivery func(Delivery)
 }
 
 // Server is the in-memory API; it is an http.Handler and safe for

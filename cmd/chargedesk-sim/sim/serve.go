@@ -94,8 +94,11 @@ func newServeCmd(ready func(apiURL, key string)) *cobra.Command {
 		Long: `Run a local, stateful ChargeDesk until Ctrl-C: its REST API under /v1 (import
 into it with chargedesk import --api-url), its agent actions, which send the
 documented webhooks to --base-path and apply the answers, and an agent
-console at /. --rate-limit, --fail-rate and --latency inject faults for
-client tests.`,
+console at /. The changes it sees send ChargeDesk's event notifications to
+the webhooks registered through its API (POST /v1/webhooks, or
+chargedesk-sim listen), with ChargeDesk's retries; the console lists them at
+/events. --rate-limit, --fail-rate and --latency inject faults for client
+tests.`,
 		Example: `  chargedesk-sim serve --api-key sk_local_dev_key_0123456789
   chargedesk-sim serve --base-path http://127.0.0.1:8080/chargedesk -H 'Authorization: Bearer <secret>' --state local.json
   chargedesk-sim serve --latency 150ms --rate-limit 200`,
@@ -149,6 +152,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 		opts.Agent = agent.agent
 	}
 	api := apitest.New(opts)
+	defer api.Close() // stops the event deliveries on every way out
 	if o.state != "" {
 		data, err := os.ReadFile(o.state)
 		switch {
@@ -183,7 +187,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 		stdout = stderr // the JSON object is all standard output holds
 	} else {
 		fmt.Fprintf(stdout, "Local ChargeDesk API on %s\n", apiURL)
-		fmt.Fprintf(stdout, "Agent console on http://%s/\n", ln.Addr())
+		fmt.Fprintf(stdout, "Agent console on http://%s/ (event deliveries at /events)\n", ln.Addr())
 		if agent != nil {
 			fmt.Fprintf(stdout, "Agent actions are sent to %s\n", o.basePath)
 		} else {
@@ -206,6 +210,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	_ = api.Close() // deliveries under way are canceled; pending ones are saved
 	if o.state != "" {
 		if err := saveState(api, o.state); err != nil {
 			return err
