@@ -237,3 +237,28 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 	}
 	assert.Len(t, names, 31, "the spec has 31 operations")
 }
+
+// A webhook is created with typed event names, listed with its id filled
+// in either shape, and deleted.
+func TestWebhooksRoundTrip(t *testing.T) {
+	eachShape(t, func(t *testing.T, shape apitest.Shape) {
+		_, _, client, _ := newShapedAPI(t, shape)
+		ctx := context.Background()
+		created, err := client.Webhooks.Create(ctx, &WebhookParams{URL: "https://example.com/chargedesk-events/secret",
+			Events: []events.Name{events.ChargeRefunded, events.CustomerUpdated}})
+		require.NoError(t, err)
+		require.NotEmpty(t, created.ID)
+		assert.Equal(t, created.ID, created.WebhookID)
+		list, err := client.Webhooks.List(ctx)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		assert.Equal(t, created.ID, list[0].ID, "the id, whichever member carries it")
+		assert.Equal(t, created.ID, list[0].WebhookID)
+		assert.Equal(t, []string{"charge_refunded", "customer_updated"}, list[0].Events)
+		assert.True(t, list[0].Active)
+		require.NoError(t, client.Webhooks.Delete(ctx, created.ID))
+		list, err = client.Webhooks.List(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, list)
+	})
+}

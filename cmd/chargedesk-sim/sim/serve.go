@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -143,6 +144,8 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 	var agent *integration
 	shape, _ := apitest.ParseShape(o.apiShape) // checked by check
 	opts := apitest.Options{Key: o.apiKey, RateLimit: o.rateLimit, FailRate: o.failRate, Latency: o.latency, Shape: shape}
+	lines := &deliveryLines{}
+	opts.OnDelivery = lines.print
 	if o.clock != "" {
 		start, _ := time.Parse(time.RFC3339, o.clock) // checked by parseServe
 		opts.Now = apitest.ClockFrom(start.UTC())
@@ -197,6 +200,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 			fmt.Fprintf(stdout, "API key (made up for this run; set one with --api-key): %s\n", o.apiKey)
 		}
 	}
+	lines.start(stdout)
 	if ready != nil {
 		ready(apiURL, o.apiKey)
 	}
@@ -279,4 +283,33 @@ func saveState(api *apitest.Server, path string) error {
 		return fmt.Errorf("--state: %w", err)
 	}
 	return nil
+}
+
+// deliveryLines prints a line per event delivery attempt, once serve has
+// said where it listens: the event, its id, the webhook and the outcome.
+type deliveryLines struct {
+	mu  sync.Mutex
+	out io.Writer // nil until start
+}
+
+func (l *deliveryLines) start(w io.Writer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.out = w
+}
+
+func (l *deliveryLines) print(d apitest.Delivery) {
+	answer := fmt.Sprintf("HTTP %d", d.Status)
+	if d.Status == 0 {
+		answer = d.Error
+	}
+	line := fmt.Sprintf("Event %s %s to %s: %s, %s", d.Event, d.EventID, d.WebhookID, answer, d.State)
+	if !d.NextAttempt.IsZero() {
+		line += " (next attempt " + d.NextAttempt.Format("2006-01-02 15:04:05") + " UTC)"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.out != nil {
+		fmt.Fprintln(l.out, line)
+	}
 }
