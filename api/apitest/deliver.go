@@ -64,8 +64,8 @@ var (
 	// (never made, or dropped from the log as it filled).
 	ErrNoEvent = errors.New("apitest: no such event in the delivery log")
 	// ErrNotResendable is the answer for an event whose webhooks are all
-	// deleted or disabled, or being sent to at this moment.
-	ErrNotResendable = errors.New("apitest: the event's webhooks are deleted, disabled or being sent to")
+	// deleted or disabled.
+	ErrNotResendable = errors.New("apitest: the event's webhooks are deleted or disabled")
 )
 
 // Delivery is one event's delivery to one webhook, as the delivery log
@@ -113,6 +113,9 @@ type delivery struct {
 	first, last time.Time
 	round       int
 	inFlight    bool
+	// again is a resend asked for while an attempt was under way: a new
+	// schedule begins when it ends.
+	again bool
 }
 
 // next is when the delivery's next attempt is due.
@@ -385,6 +388,10 @@ func (s *Server) settleLocked(ctx context.Context, d *delivery, status int, errT
 	case d.next().After(d.first.Add(RetryFor)):
 		d.state = DeliveryFailed
 	}
+	if d.again && d.state != DeliveryDisabled && d.state != DeliveryCanceled {
+		d.state, d.first, d.round = DeliveryPending, s.opts.Now(), 0
+	}
+	d.again = false
 	return true
 }
 
@@ -400,10 +407,11 @@ func (s *Server) endPending(webhookID string, state DeliveryState) {
 
 // Resend delivers an event again, now, to the webhook webhookID, or to
 // every webhook it was delivered to when webhookID is "", whatever came
-// of it before: a new schedule of retries begins. It returns the webhooks
-// it is resent to. It fails with ErrNoEvent when the log does not hold
-// the event (or not for that webhook), and with ErrNotResendable when
-// each of its webhooks is deleted, disabled, or being sent it right now.
+// of it before: a new schedule of retries begins (once the attempt under
+// way, if any, ends). It returns the webhooks it is resent to. It fails
+// with ErrNoEvent when the log does not hold the event (or not for that
+// webhook), and with ErrNotResendable when each of its webhooks is
+// deleted or disabled.
 func (s *Server) Resend(eventID, webhookID string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -416,10 +424,14 @@ func (s *Server) Resend(eventID, webhookID string) ([]string, error) {
 		}
 		found = true
 		h := s.webhookByID(d.webhook)
-		if h == nil || h.Disabled != 0 || d.inFlight {
+		if h == nil || h.Disabled != 0 {
 			continue
 		}
-		d.state, d.first, d.round = DeliveryPending, now, 0
+		if d.inFlight {
+			d.again = true
+		} else {
+			d.state, d.first, d.round = DeliveryPending, now, 0
+		}
 		to = append(to, d.webhook)
 	}
 	switch {

@@ -595,3 +595,34 @@ func jsonNumber(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// A resend asked for while an attempt is under way is made once it ends.
+func TestResendDuringAnAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		calls := 0
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			calls++
+			mu.Unlock()
+			<-release
+		})
+		s := newEventServer(t, h, nil)
+		hook := register(t, s, url.Values{"url": {"http://receiver.test/hook"}})
+		code, _, _ := do(t, s, "POST", "/v1/customers", "customer_id=cus_1")
+		require.Equal(t, http.StatusOK, code)
+		synctest.Wait() // the attempt is under way
+		to, err := s.Resend(s.Deliveries()[0].EventID, "")
+		require.NoError(t, err)
+		assert.Equal(t, []string{hook}, to)
+		close(release)
+		synctest.Wait()
+		got := s.Deliveries()[0]
+		assert.Equal(t, DeliveryDelivered, got.State)
+		assert.Equal(t, 2, got.Attempts)
+		mu.Lock()
+		assert.Equal(t, 2, calls)
+		mu.Unlock()
+	})
+}

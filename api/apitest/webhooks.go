@@ -190,7 +190,7 @@ func (s *Server) resendEvent(w http.ResponseWriter, r *http.Request, in map[stri
 		notFound(w, "event")
 	case err != nil:
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "event_not_resendable", "",
-			"The event's webhooks are deleted or disabled, or it is being delivered at this moment")
+			"The event's webhooks are deleted or disabled")
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"event_id": id, "resent_to": to})
 	}
