@@ -26,6 +26,13 @@
 // charge paid, a void voids it, a cancel cancels the subscription, and so
 // on. Actions on one record are applied one at a time, in order; every
 // action is logged on its records.
+//
+// The changes it sees through its API make ChargeDesk's event
+// notifications (events.go says which), delivered to the webhooks
+// registered through it with ChargeDesk's rules: retried hourly for 3 days
+// on the Options.Now clock, a 410 disabling the webhook (see deliver.go,
+// [Server.Deliveries], [Server.Resend] and docs/events.md). Call
+// [Server.Close] to stop the deliveries.
 package apitest
 
 import (

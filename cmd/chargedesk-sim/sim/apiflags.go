@@ -17,8 +17,8 @@ type apiFlags struct{ url, key string }
 
 // add adds --api-url and --api-key to fs.
 func (f *apiFlags) add(fs *pflag.FlagSet) {
-	fs.StringVar(&f.url, "api-url", defaultAPIURL, "the local ChargeDesk's API `URL`, as serve prints it (default $CHARGEDESK_API_URL, else "+defaultAPIURL+")")
-	fs.StringVar(&f.key, "api-key", "", "its API `key`, as serve prints it (default $CHARGEDESK_API_KEY)")
+	fs.StringVar(&f.url, "api-url", defaultAPIURL, "the local ChargeDesk's API `URL`, as serve prints it (or $CHARGEDESK_API_URL)")
+	fs.StringVar(&f.key, "api-key", "", "its API `key`, as serve prints it (or $CHARGEDESK_API_KEY)")
 }
 
 // resolve fills the flags the command line did not set from the

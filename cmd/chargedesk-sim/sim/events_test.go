@@ -322,6 +322,7 @@ func TestListenUsage(t *testing.T) {
 		{[]string{"listen", "--api-key", "k", "--forward-to", "http://127.0.0.1:1/", "--events", "charge.refunded"},
 			`unknown event "charge.refunded"; the events are charge_new`},
 		{[]string{"listen", "--api-key", "k", "--forward-to", "http://127.0.0.1:1/", "--api-url", "nope"}, "--api-url must be an http(s) URL"},
+		{[]string{"listen", "--api-key", "k", "--forward-to", "http://127.0.0.1:1/", "--addr", "0.0.0.0:0"}, "--addr must be a loopback address"},
 	} {
 		code, _, stderr := runSim(t, "", c.args...)
 		assert.Equal(t, 2, code, c.args)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -62,7 +63,7 @@ registered or deleted, 2 when the command line is wrong.`,
 	o.api.add(fs)
 	fs.StringVar(&o.forwardTo, "forward-to", "", "the `URL` to forward each event to, such as your receiver's")
 	fs.StringSliceVar(&o.events, "events", nil, "the `events` to register for, comma-separated (default: every event)")
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "where to receive the events (a loopback port, made up by default)")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "the loopback address and port to receive the events on (port 0: any free one)")
 	return cmd
 }
 
@@ -73,6 +74,9 @@ func (o *listenOptions) check() ([]events.Name, error) {
 	}
 	if !isHTTPURL(o.forwardTo) {
 		return nil, usagef("--forward-to must be an http(s) URL, such as http://127.0.0.1:8080/chargedesk-events/<secret>")
+	}
+	if host, _, err := net.SplitHostPort(o.addr); err != nil || !loopback(host) {
+		return nil, usagef("--addr must be a loopback address and port, such as 127.0.0.1:0")
 	}
 	var names []events.Name
 	for _, e := range o.events {
@@ -257,4 +261,13 @@ func redactURL(raw string) string {
 		out += "?…"
 	}
 	return out
+}
+
+// loopback reports whether host is localhost or a loopback IP.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
