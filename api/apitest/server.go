@@ -88,8 +88,9 @@ type Options struct {
 	DeliveryConcurrency int
 	// OnDelivery, when set, is called after each delivery attempt with the
 	// delivery as it then stands, outside the Server's locks: for a log
-	// line, or a test waiting for an attempt. It should return quickly:
-	// the attempt's slot is held until it does.
+	// line, or a test waiting for an attempt. Calls may come at the same
+	// time from several attempts; Close waits for those under way, so it
+	// should return quickly.
 	OnDelivery func(Delivery)
 }
 
