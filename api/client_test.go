@@ -77,7 +77,8 @@ func (c *fakeClock) install(cl *Client) {
 // client for it with an injected clock.
 func newTestAPI(t *testing.T, opts ...Option) (*apitest.Server, *recorder, *Client, *fakeClock) {
 	t.Helper()
-	fake := apitest.New(apitest.Options{Key: testKey, Now: testclock.Clock()})
+	fake := apitest.New(apitest.Options{Key: testKey, Now: testclock.Clock(), EventClient: noNetwork})
+	t.Cleanup(func() { _ = fake.Close() })
 	rec := &recorder{next: fake}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/events"
 )
 
 // ChargeParams are the fields of a charge to create, upsert or update
@@ -52,13 +53,16 @@ type SubscriptionParams = chargedesk.SubscriptionUpdate
 // required to create or upsert. It is the receiver's ProductUpdate.
 type ProductParams = chargedesk.ProductUpdate
 
-// WebhookParams configure a webhook; URL is required. Events are the
-// notifications to send (the seed's events[]); All, ChargeDesk's
-// documented alternative, asks for every one.
+// WebhookParams configure a webhook; URL is required, an http(s) URL.
+// Events are the event notifications to send (the seed's events[]), by
+// their typed names (events.ChargeRefunded, ...; package events receives
+// them); All, ChargeDesk's documented alternative, asks for every one.
+// ChargeDesk refuses a name it does not know, such as another vendor's
+// dotted charge.refunded.
 type WebhookParams struct {
-	URL    string   `json:"url"`
-	Events []string `json:"events"`
-	All    *bool    `json:"all"`
+	URL    string        `json:"url"`
+	Events []events.Name `json:"events"`
+	All    *bool         `json:"all"`
 }
 
 // ChargePreviewParams ask for a charge's preview with tax; Amount and

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/events"
 	"github.com/chargedesk/chargedesk-go/internal/wire"
 )
 
@@ -328,13 +329,13 @@ func (p *Product) fill() { both(&p.ID, &p.ProductID) }
 // (webhook_id), bare or wrapped under "webhook". ID and WebhookID are
 // filled from each other.
 type Webhook struct {
-	ID        string    `json:"id"`
-	WebhookID string    `json:"webhook_id"`
-	Object    string    `json:"object"`
-	URL       string    `json:"url"`
-	Events    []string  `json:"events"`
-	Active    bool      `json:"active"`
-	Created   time.Time `json:"created"`
+	ID        string        `json:"id"`
+	WebhookID string        `json:"webhook_id"`
+	Object    string        `json:"object"`
+	URL       string        `json:"url"`
+	Events    []events.Name `json:"events"`
+	Active    bool          `json:"active"`
+	Created   time.Time     `json:"created"`
 }
 
 type webhookShape Webhook

@@ -332,7 +332,9 @@ func (s *WebhooksService) List(ctx context.Context) ([]Webhook, error) {
 	var out struct {
 		Data []Webhook `json:"data"`
 	}
-	return out.Data, s.b.do(ctx, call{method: http.MethodGet, path: "/webhooks", safe: true}, &out)
+	err := s.b.do(ctx, call{method: http.MethodGet, path: "/webhooks", safe: true}, &out)
+	fillAll(out.Data)
+	return out.Data, err
 }
 
 // Create adds a webhook (createWebhook); it is not retried.

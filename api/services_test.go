@@ -13,6 +13,7 @@ import (
 
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/api/apitest"
+	"github.com/chargedesk/chargedesk-go/events"
 	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
@@ -173,8 +174,8 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 			return err
 		}},
 		{"listWebhooks", "GET", "/v1/webhooks", "", func() error { _, err := client.Webhooks.List(ctx); return err }},
-		{"createWebhook", "POST", "/v1/webhooks", "url=https%3A%2F%2Fexample.com%2Fhook&events%5B0%5D=charge.refunded", func() error {
-			_, err := client.Webhooks.Create(ctx, &WebhookParams{URL: "https://example.com/hook", Events: []string{"charge.refunded"}})
+		{"createWebhook", "POST", "/v1/webhooks", "url=https%3A%2F%2Fexample.com%2Fhook&events%5B0%5D=charge_refunded", func() error {
+			_, err := client.Webhooks.Create(ctx, &WebhookParams{URL: "https://example.com/hook", Events: []events.Name{events.ChargeRefunded}})
 			return err
 		}},
 		{"deleteWebhook", "DELETE", "/v1/webhooks/wh-000009", "", func() error { return client.Webhooks.Delete(ctx, "wh-000009") }},
@@ -235,4 +236,29 @@ func testEveryOperation(t *testing.T, shape apitest.Shape) {
 		names[op.name] = true
 	}
 	assert.Len(t, names, 31, "the spec has 31 operations")
+}
+
+// A webhook is created with typed event names, listed with its id filled
+// in either shape, and deleted.
+func TestWebhooksRoundTrip(t *testing.T) {
+	eachShape(t, func(t *testing.T, shape apitest.Shape) {
+		_, _, client, _ := newShapedAPI(t, shape)
+		ctx := context.Background()
+		created, err := client.Webhooks.Create(ctx, &WebhookParams{URL: "https://example.com/chargedesk-events/secret",
+			Events: []events.Name{events.ChargeRefunded, events.CustomerUpdated}})
+		require.NoError(t, err)
+		require.NotEmpty(t, created.ID)
+		assert.Equal(t, created.ID, created.WebhookID)
+		list, err := client.Webhooks.List(ctx)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		assert.Equal(t, created.ID, list[0].ID, "the id, whichever member carries it")
+		assert.Equal(t, created.ID, list[0].WebhookID)
+		assert.Equal(t, []events.Name{events.ChargeRefunded, events.CustomerUpdated}, list[0].Events)
+		assert.True(t, list[0].Active)
+		require.NoError(t, client.Webhooks.Delete(ctx, created.ID))
+		list, err = client.Webhooks.List(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, list)
+	})
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -21,7 +22,8 @@ func eachShape(t *testing.T, f func(t *testing.T, shape apitest.Shape)) {
 // newShapedAPI is newTestAPI with the local ChargeDesk answering in shape.
 func newShapedAPI(t *testing.T, shape apitest.Shape, opts ...Option) (*apitest.Server, *recorder, *Client, *fakeClock) {
 	t.Helper()
-	fake := apitest.New(apitest.Options{Key: testKey, Now: testclock.Clock(), Shape: shape})
+	fake := apitest.New(apitest.Options{Key: testKey, Now: testclock.Clock(), Shape: shape, EventClient: noNetwork})
+	t.Cleanup(func() { _ = fake.Close() })
 	rec := &recorder{next: fake}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
@@ -29,4 +31,19 @@ func newShapedAPI(t *testing.T, shape apitest.Shape, opts ...Option) (*apitest.S
 	clock := &fakeClock{now: testclock.Now(), jitter: 0.5}
 	clock.install(client)
 	return fake, rec, client, clock
+}
+
+// noNetwork is the local ChargeDesk's client for the event notifications
+// to the webhooks the tests register (https://example.com/hook): it
+// acknowledges each in-process, so that no test reaches the network.
+var noNetwork = &http.Client{Transport: acknowledge{}}
+
+type acknowledge struct{}
+
+func (acknowledge) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+	return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Header: http.Header{},
+		Body: http.NoBody, Request: req}, nil
 }

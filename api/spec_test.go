@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chargedesk/chargedesk-go/api/apitest"
+	"github.com/chargedesk/chargedesk-go/events"
 	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
@@ -300,7 +301,7 @@ func TestEveryParameterCanBeSent(t *testing.T) {
 		"updateProduct": func() error { _, err := client.Products.Update(ctx, "gold", productParams()); return err },
 		"listWebhooks":  func() error { _, err := client.Webhooks.List(ctx); return err },
 		"createWebhook": func() error {
-			_, err := client.Webhooks.Create(ctx, &WebhookParams{URL: "https://example.com/h2", Events: []string{"charge_refunded"}, All: ptr(false)})
+			_, err := client.Webhooks.Create(ctx, &WebhookParams{URL: "https://example.com/h2", Events: []events.Name{events.ChargeRefunded}, All: ptr(false)})
 			return err
 		},
 		"deleteWebhook": func() error { return client.Webhooks.Delete(ctx, hook.ID) },

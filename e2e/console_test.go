@@ -23,6 +23,7 @@ import (
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/api"
 	"github.com/chargedesk/chargedesk-go/cmd/chargedesk-sim/sim"
+	"github.com/chargedesk/chargedesk-go/events"
 	"github.com/chargedesk/chargedesk-go/internal/testclock"
 )
 
@@ -339,6 +340,9 @@ func TestConsoleOnAnyScreen(t *testing.T) {
 	axe, noAxe := axeScript(t)
 	s := startSite(t)
 	ctx := context.Background()
+	hookURL, _ := eventHook(t, http.StatusInternalServerError) // pending deliveries, with a next attempt
+	_, err := s.client.Webhooks.Create(ctx, &api.WebhookParams{URL: hookURL})
+	require.NoError(t, err)
 	ch, err := s.client.Charges.Upsert(ctx, &api.ChargeParams{TransactionID: "tx_screens", Amount: new(chargedesk.MustParseAmount("1234567.89")),
 		Currency: "USD", Customer: &api.Ref{ID: "cus_with_a_rather_long_identifier_0123456789"}, Description: "Pro plan, yearly, with every add-on there is"})
 	require.NoError(t, err)
@@ -370,6 +374,11 @@ func TestConsoleOnAnyScreen(t *testing.T) {
 		}, "#confirm"},
 		{"subscription", "/subscriptions/" + sub.SubscriptionID, nil, "#cancel"},
 		{"customer", "/customers/cus_1", nil, "#payment-request"},
+		{"event deliveries", "/events", nil, "#deliveries"},
+		{"a resend's result", "", func() {
+			do(t, bctx, chromedp.Navigate(s.console+"/events"), chromedp.WaitVisible(chromedp.CSS("#deliveries")),
+				chromedp.Submit(chromedp.CSS(`#deliveries form`)))
+		}, "#result"},
 	}
 	for _, vp := range []viewport{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
 		t.Run(vp.name, func(t *testing.T) {
@@ -408,6 +417,68 @@ func TestConsoleOnAnyScreen(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// eventHook serves a webhook for event notifications on loopback that
+// answers status; it returns its URL and the event ids it receives.
+func eventHook(t *testing.T, status int) (string, <-chan string) {
+	t.Helper()
+	got := make(chan string, 64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e struct {
+			ID string `json:"event_id"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&e)
+		w.WriteHeader(status)
+		select {
+		case got <- e.ID:
+		default:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/chargedesk-events/e2e-events-secret-0123456789", got
+}
+
+// A charge refunded sends charge_refunded to the webhook registered
+// through the API; the console's event deliveries list it, and its Resend
+// button sends it again and says so.
+func TestConsoleResendsAnEvent(t *testing.T) {
+	chromium := browser(t)
+	s := startSite(t)
+	ctx := context.Background()
+	hookURL, got := eventHook(t, http.StatusOK)
+	hook, err := s.client.Webhooks.Create(ctx, &api.WebhookParams{URL: hookURL, Events: []events.Name{events.ChargeRefunded}})
+	require.NoError(t, err)
+	ch, err := s.client.Charges.Upsert(ctx, &api.ChargeParams{TransactionID: "tx_event", Amount: new(chargedesk.MustParseAmount("34.00")),
+		Currency: "USD", Customer: &api.Ref{ID: "cus_1"}})
+	require.NoError(t, err)
+	_, err = s.client.Gateway.Refund(ctx, ch.ID, &api.RefundParams{Amount: new(chargedesk.MustParseAmount("4.00"))})
+	require.NoError(t, err)
+	var id string
+	select {
+	case id = <-got:
+	case <-time.After(stepTimeout):
+		require.FailNow(t, "no event was delivered")
+	}
+	bctx := startBrowser(t, chromium)
+
+	do(t, bctx, chromedp.Navigate(s.console+"/"), chromedp.Click(chromedp.CSS(`a[href="/events"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#deliveries")))
+	row := run(t, bctx, chromedp.Text(chromedp.CSS("#deliveries tbody tr")))
+	assert.Contains(t, row, "charge_refunded")
+	assert.Contains(t, row, id)
+	assert.Contains(t, row, ch.ID)
+	assert.Contains(t, row, hook.ID)
+	assert.NotContains(t, row, "e2e-events-secret", "the webhook's secret is not shown")
+	do(t, bctx, chromedp.Click(chromedp.CSS(`#deliveries button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#result")))
+	assert.Contains(t, run(t, bctx, chromedp.Text(chromedp.CSS("#announce"))), "Resent")
+	assert.Equal(t, "result", run(t, bctx, chromedp.Evaluate[string](`document.activeElement.id`)), "the result takes the focus")
+	select {
+	case again := <-got:
+		assert.Equal(t, id, again, "the same event, again")
+	case <-time.After(stepTimeout):
+		t.Fatal("the resend was not delivered")
 	}
 }
 

@@ -387,6 +387,7 @@ func (s *Server) gatewayCharge(w http.ResponseWriter, r *http.Request, in map[st
 	}
 	if using == "card" {
 		c.log(s.opts.Now(), "charge", "Charged through the gateway", "")
+		s.changed("charges", nil, c, true)
 		defer s.mu.Unlock()
 		writeJSON(w, http.StatusOK, s.wrap("charges", c))
 		return

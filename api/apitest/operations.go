@@ -100,6 +100,7 @@ var operations = []operation{
 	{Operation{"refundCharge", "POST", "/charges/{id}/refund", refundParams, "php"}, chargeOp("refund")},
 	{Operation{"cancelSubscription", "POST", "/subscriptions/{id}/cancel", cancelParams, "php"}, subscriptionOp("cancel")},
 	{Operation{"gatewayReactivateSubscription", "POST", "/gateway/subscriptions/{id}/reactivate", nil, "local"}, subscriptionOp("reactivate")},
+	{Operation{"resendEvent", "POST", "/events/{id}/resend", []string{"webhook"}, "local"}, opMethod((*Server).resendEvent)},
 }
 
 var groupedParams = []string{"query", "count", "offset"}

@@ -1,7 +1,6 @@
 package apitest
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -14,11 +13,14 @@ func (s *Server) create(name string) handler {
 	return func(w http.ResponseWriter, r *http.Request, in map[string]any) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		rec, _, err := s.upsert(name, in)
+		st := s.stores[name]
+		before := s.snapshot(st.withUnique(text(in, st.res.unique))) // what duplicate=update changes
+		rec, created, err := s.upsert(name, in)
 		if err != nil {
 			writeParamError(w, err)
 			return
 		}
+		s.changed(name, before, rec, created)
 		writeJSON(w, http.StatusOK, s.render(name, rec))
 	}
 }
@@ -53,10 +55,12 @@ func (s *Server) updateOp(name string) handler {
 			return
 		}
 		delete(in, "duplicate")
+		before := s.snapshot(rec)
 		if err := s.update(st, rec, in); err != nil {
 			writeParamError(w, err)
 			return
 		}
+		s.changed(name, before, rec, false)
 		writeJSON(w, http.StatusOK, s.render(name, rec))
 	}
 }
@@ -98,6 +102,7 @@ func (s *Server) deleteCharge(w http.ResponseWriter, r *http.Request, _ map[stri
 		notFound(w, "charge")
 		return
 	}
+	s.deletedCharge(rec.(*charge))
 	st.remove(rec)
 	writeJSON(w, http.StatusOK, s.deleted("charges", rec))
 }
@@ -132,9 +137,12 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request, in map[s
 		l.each(0, func(b *base) bool { theirs = append(theirs, b.self.(*charge)); return true })
 		for _, c := range theirs {
 			if mode == "1" {
+				s.deletedCharge(c)
 				charges.remove(c)
 			} else {
+				before := s.snapshot(c)
 				charges.modify(c, func() { c.Customer = "anonymized" })
+				s.changed("charges", before, c, false)
 			}
 		}
 	}
@@ -213,86 +221,4 @@ func (s *Server) renderList(name, key string) []any {
 		})
 	}
 	return out
-}
-
-func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, _ map[string]any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	data := make([]any, 0, len(s.webhooks))
-	for _, h := range s.webhooks {
-		data = append(data, s.renderWebhook(h))
-	}
-	if s.opts.Shape.seed() {
-		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": data})
-}
-
-// webhook is a webhook configuration.
-type webhook struct {
-	ID      string   `json:"id"`
-	URL     string   `json:"url"`
-	Events  []string `json:"events"`
-	All     bool     `json:"all,omitempty"`
-	Created int64    `json:"created"`
-}
-
-func (s *Server) renderWebhook(h webhook) map[string]any {
-	if s.opts.Shape.seed() {
-		return map[string]any{"id": h.ID, "object": "webhook", "url": h.URL, "events": orEmpty(h.Events),
-			"active": true, "created": dateTime(unix(h.Created))}
-	}
-	return map[string]any{"webhook_id": h.ID, "url": h.URL, "events": orEmpty(h.Events), "all": phpBool(h.All),
-		"active": 1, "created": h.Created}
-}
-
-func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, in map[string]any) {
-	url := text(in, "url")
-	if url == "" {
-		writeParamError(w, badParam("url", "parameter_missing", "Missing required parameter url"))
-		return
-	}
-	events, err := readField(field{name: "events", kind: kList}, orList(in["events"]))
-	if err != nil {
-		writeParamError(w, err)
-		return
-	}
-	all, err := readField(field{name: "all", kind: kBool}, in["all"])
-	if err != nil {
-		writeParamError(w, err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seq++
-	h := webhook{ID: fmt.Sprintf("wh-%06d", s.seq), URL: url, Events: events.(texts).list(), All: all.(bool),
-		Created: s.opts.Now().Unix()}
-	s.webhooks = append(s.webhooks, h)
-	writeJSON(w, http.StatusOK, s.renderWebhook(h))
-}
-
-func orList(v any) any {
-	if v == nil {
-		return []any{}
-	}
-	return v
-}
-
-func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, _ map[string]any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := chi.URLParam(r, "id")
-	for i, h := range s.webhooks {
-		if h.ID == id {
-			s.webhooks = append(s.webhooks[:i], s.webhooks[i+1:]...)
-			if s.opts.Shape.seed() {
-				writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "webhook", "deleted": true})
-			} else {
-				writeJSON(w, http.StatusOK, map[string]any{"webhook_id": id, "deleted": 1})
-			}
-			return
-		}
-	}
-	notFound(w, "webhook")
 }

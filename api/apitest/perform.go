@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/chargedesk/chargedesk-go"
 )
 
 // perform sends the action to the Agent, if any, and applies the answer's
@@ -25,6 +27,19 @@ func (s *Server) perform(ctx context.Context, w http.ResponseWriter, a *act) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
+	// What the events of the change compare with (a payment request's
+	// charge is new: it has none).
+	var chargeBefore, cust, custBefore record
+	if a.charge != nil && a.action != chargedesk.ActionRequestPayment {
+		chargeBefore = s.snapshot(a.charge)
+	}
+	switch {
+	case a.charge != nil:
+		cust = s.stores["customers"].find(string(a.charge.Customer))
+	case a.sub != nil:
+		cust = s.stores["customers"].find(a.sub.CustomerID)
+	}
+	custBefore = s.snapshot(cust)
 	logOn := func(msg string) {
 		if a.charge != nil {
 			a.charge.log(now, string(a.action), msg, a.reason)
@@ -60,6 +75,15 @@ func (s *Server) perform(ctx context.Context, w http.ResponseWriter, a *act) {
 		a.charge.setPayLink(answer.RedirectURL)
 	}
 	logOn(msg)
+	switch {
+	case a.action == chargedesk.ActionRequestPayment:
+		s.requested(a.charge)
+	case a.charge != nil:
+		s.changed("charges", chargeBefore, a.charge, false)
+	}
+	if cust != nil {
+		s.changed("customers", custBefore, cust, false)
+	}
 	if a.sub != nil {
 		writeJSON(w, http.StatusOK, s.wrap("subscriptions", a.sub))
 		return

@@ -26,6 +26,13 @@
 // charge paid, a void voids it, a cancel cancels the subscription, and so
 // on. Actions on one record are applied one at a time, in order; every
 // action is logged on its records.
+//
+// The changes it sees through its API make ChargeDesk's event
+// notifications (events.go says which), delivered to the webhooks
+// registered through it with ChargeDesk's rules: retried hourly for 3 days
+// on the Options.Now clock, a 410 disabling the webhook (see deliver.go,
+// [Server.Deliveries], [Server.Resend] and docs/events.md). Call
+// [Server.Close] to stop the deliveries.
 package apitest
 
 import (
@@ -65,6 +72,26 @@ type Options struct {
 	// does). New refuses an unknown one by answering every request with a
 	// 500 that names it.
 	Shape Shape
+	// EventClient posts the event notifications to the webhooks
+	// registered through the API (default: a new http.Client). Whatever
+	// it is set to, it follows no redirect (ChargeDesk counts a 3xx as a
+	// failure) and each attempt ends after EventTimeout.
+	EventClient *http.Client
+	// MaxDeliveries bounds the delivery log, and so the deliveries
+	// waiting to be made (default DefaultMaxDeliveries): the oldest that
+	// are over are dropped as it fills, and a new one is dropped (and
+	// counted by DroppedDeliveries) when all it holds are pending.
+	MaxDeliveries int
+	// DeliveryConcurrency bounds the attempts under way at once (default
+	// DefaultDeliveryConcurrency); a webhook gets one at a time, in the
+	// order its events were made.
+	DeliveryConcurrency int
+	// OnDelivery, when set, is called after each delivery attempt with the
+	// delivery as it then stands, outside the Server's locks: for a log
+	// line, or a test waiting for an attempt. Calls may come at the same
+	// time from several attempts; Close waits for those under way, so it
+	// should return quickly.
+	OnDelivery func(Delivery)
 }
 
 // Server is the in-memory API; it is an http.Handler and safe for
@@ -75,10 +102,17 @@ type Server struct {
 
 	mu       sync.Mutex
 	stores   map[string]*store
-	webhooks []webhook
+	webhooks []*webhook
 	seq      int64
 	window   int64 // the rate limit's current second
 	inWindow int
+
+	// The event notifications (events.go, deliver.go).
+	eventSeq    int64
+	deliverySeq int64
+	deliveries  []*delivery // the delivery log, oldest first
+	dropped     int
+	dispatch    dispatcher
 
 	locks recordLocks // one agent action at a time per record
 }

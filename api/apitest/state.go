@@ -13,7 +13,9 @@ import (
 
 // stateVersion is the format of Save's output. Version 1 has not changed
 // since the first: each record is its id, sequence, creation time, log,
-// and fields as the API's input takes them.
+// and fields as the API's input takes them. Keys added since (a webhook's
+// disabled_at, event_seq, events, deliveries) are optional: a state
+// without them loads, and an older reader skips them.
 const stateVersion = 1
 
 // stateRecord is one record of a saved state.
@@ -27,13 +29,14 @@ type stateRecord struct {
 
 // stateWebhook is a webhook of a saved state.
 type stateWebhook struct {
-	ID      string   `json:"id"`
-	Object  string   `json:"object"`
-	URL     string   `json:"url"`
-	Events  []string `json:"events"`
-	All     int      `json:"all,omitempty"`
-	Active  int      `json:"active"`
-	Created int64    `json:"created"`
+	ID         string   `json:"id"`
+	Object     string   `json:"object"`
+	URL        string   `json:"url"`
+	Events     []string `json:"events"`
+	All        int      `json:"all,omitempty"`
+	Active     int      `json:"active"`
+	Created    int64    `json:"created"`
+	DisabledAt int64    `json:"disabled_at,omitempty"`
 }
 
 // Save returns every record the server holds, as JSON that Load reads back.
@@ -79,7 +82,7 @@ func (s *Server) Save() ([]byte, error) {
 	hooks := make([]stateWebhook, 0, len(s.webhooks))
 	for _, h := range s.webhooks {
 		hooks = append(hooks, stateWebhook{ID: h.ID, Object: "webhook", URL: h.URL, Events: orEmpty(h.Events),
-			All: phpBool(h.All), Active: 1, Created: h.Created})
+			All: phpBool(h.All), Active: phpBool(h.Disabled == 0), Created: h.Created, DisabledAt: h.Disabled})
 	}
 	list, err := json.Marshal(hooks)
 	if err != nil {
@@ -87,6 +90,18 @@ func (s *Server) Save() ([]byte, error) {
 	}
 	buf.WriteString("\n  },\n  \"webhooks\": ")
 	buf.Write(list)
+	log := s.savedLog()
+	for _, kv := range []struct {
+		key string
+		v   any
+	}{{"event_seq", log.EventSeq}, {"events", log.Events}, {"deliveries", log.Deliveries}} {
+		line, err := json.Marshal(kv.v)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&buf, ",\n  %q: ", kv.key)
+		buf.Write(line)
+	}
 	buf.WriteString("\n}\n")
 	return buf.Bytes(), nil
 }
@@ -149,7 +164,8 @@ func (s *Server) Load(data []byte) error {
 	var (
 		version  int
 		seq      int64
-		webhooks []webhook
+		webhooks []*webhook
+		log      deliveryLog
 		seen     = map[string]bool{}
 	)
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -189,7 +205,24 @@ func (s *Server) Load(data []byte) error {
 				return bad(err)
 			}
 			for _, h := range hooks {
-				webhooks = append(webhooks, webhook{ID: h.ID, URL: h.URL, Events: h.Events, All: h.All == 1, Created: h.Created})
+				disabled := h.DisabledAt
+				if h.Active == 0 && disabled == 0 {
+					disabled = max(h.Created, 1) // disabled, at a time not saved
+				}
+				webhooks = append(webhooks, &webhook{ID: h.ID, URL: h.URL, Events: h.Events, All: h.All == 1,
+					Created: h.Created, Disabled: disabled})
+			}
+		case "event_seq":
+			if err := dec.Decode(&log.EventSeq); err != nil {
+				return bad(err)
+			}
+		case "events":
+			if err := dec.Decode(&log.Events); err != nil {
+				return bad(err)
+			}
+		case "deliveries":
+			if err := dec.Decode(&log.Deliveries); err != nil {
+				return bad(err)
 			}
 		default:
 			var skip json.RawMessage
@@ -201,9 +234,20 @@ func (s *Server) Load(data []byte) error {
 	if !seen["version"] {
 		return errors.New("apitest: the state has no version")
 	}
+	deliveries, deliverySeq, err := loadLog(log)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stores, s.seq, s.webhooks = stores, seq, webhooks
+	s.eventSeq, s.deliveries, s.deliverySeq = log.EventSeq, deliveries, deliverySeq
+	for _, d := range deliveries {
+		if d.state == DeliveryPending {
+			s.startDispatcher()
+			break
+		}
+	}
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -313,10 +315,12 @@ func TestSharedStore(t *testing.T) {
 			}
 			const secret = "store-secret-0123456789abcdef"
 			r := startReceiver(t, map[string]string{"CHARGEDESK_SECRET": secret, "CHARGEDESK_STORE": url})
-			body := chargedesktest.Set("charge.charge_id", "ch-store-"+name+"-"+time.Now().Format("150405.000000000"))
-			first := send(t, r.baseURL, "Bearer "+secret, chargedesk.ActionRefund, body)
+			// New ids: PostgreSQL keeps the platform's charges from run to run.
+			id := randomID(t)
+			charge := []chargedesktest.Override{chargedesktest.Set("charge.charge_id", "ch-"+id), chargedesktest.Set("charge.transaction_id", "tx-"+id)}
+			first := send(t, r.baseURL, "Bearer "+secret, chargedesk.ActionRefund, charge...)
 			require.True(t, first.OK, first.Body)
-			again := send(t, r.baseURL, "Bearer "+secret, chargedesk.ActionRefund, body)
+			again := send(t, r.baseURL, "Bearer "+secret, chargedesk.ActionRefund, charge...)
 			assert.Equal(t, http.StatusConflict, again.Status, "the duplicate guard is the shared one")
 			require.NoError(t, r.stop())
 			assert.Contains(t, r.stderr.String(), `"store":"`+name+`"`)
@@ -355,4 +359,12 @@ func TestPlatformDelay(t *testing.T) {
 		}, io.Discard, io.Discard, nil)
 		assert.ErrorContains(t, err, "PLATFORM_DELAY", bad)
 	}
+}
+
+// randomID is an id no other test run has used.
+func randomID(t *testing.T) string {
+	b := make([]byte, 8)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
 }

@@ -45,6 +45,7 @@ type rec struct {
 	When     time.Time         `json:"when"`
 	Metadata map[string]string `json:"metadata"`
 	Tags     []string          `json:"tags"`
+	Statuses []status          `json:"statuses"`
 	Lines    []line            `json:"lines"`
 	Ref      *line             `json:"ref"`
 	Raw      json.RawMessage   `json:"raw"`
@@ -58,7 +59,7 @@ func TestDecodeTolerates(t *testing.T) {
 	var r rec
 	require.NoError(t, Decode([]byte(`{
 		"id": 12345, "status": "paid", "amount": 34.5, "paid": "1", "count": "3", "when": "1700000000",
-		"metadata": [], "tags": {"0": "a", "1": "b"}, "lines": {"0": {"description": "x", "quantity": "2"}},
+		"metadata": [], "tags": {"0": "a", "1": "b"}, "statuses": ["paid", "void"], "lines": {"0": {"description": "x", "quantity": "2"}},
 		"ref": null, "raw": {"any": [1, 2]}, "unknown": {"deep": true}, "Skipped": "no"
 	}`), &r))
 	assert.Equal(t, "12345", r.ID)
@@ -69,6 +70,7 @@ func TestDecodeTolerates(t *testing.T) {
 	assert.Equal(t, time.Unix(1700000000, 0).UTC(), r.When)
 	assert.Equal(t, map[string]string{}, r.Metadata)
 	assert.Equal(t, []string{"a", "b"}, r.Tags)
+	assert.Equal(t, []status{"paid", "void"}, r.Statuses, "a list of a named string type")
 	assert.Equal(t, []line{{"x", 2}}, r.Lines)
 	assert.Nil(t, r.Ref)
 	assert.JSONEq(t, `{"any": [1, 2]}`, string(r.Raw))

@@ -70,10 +70,13 @@ func (d *decoder) collection(fv reflect.Value, f *fieldPlan, path string, depth 
 		out = append(out, s)
 		return nil
 	})
-	if out == nil {
-		out = []string{}
+	// Element by element: the slice's element type may be a named string
+	// type ([]events.Name), which []string does not convert to.
+	list := reflect.MakeSlice(fv.Type(), len(out), len(out))
+	for i, s := range out {
+		list.Index(i).SetString(s)
 	}
-	fv.Set(reflect.ValueOf(out).Convert(fv.Type()))
+	fv.Set(list)
 	return err
 }
 

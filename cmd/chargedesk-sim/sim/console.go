@@ -57,6 +57,7 @@ type console struct {
 	mu      sync.Mutex
 	seq     uint64             // the last result's number
 	results map[string]*result // by "charges/{id}": the last action's result
+	resent  *result            // the last resend's result
 }
 
 // result is what the agent saw of an action.
@@ -82,14 +83,17 @@ func (c *console) routes(mux *http.ServeMux) {
 	handle("/", http.NotFound) // any other path but the API's: a 404, guarded too
 	handle("GET /{$}", c.index)
 	handle("GET /console.css", c.stylesheet)
+	handle("GET /events", c.deliveries)
+	handle("POST /events/{id}/resend", c.resend)
 	for _, page := range []string{"charges", "subscriptions", "customers"} {
 		handle("GET /"+page+"/{id}", c.page(page))
 		handle("POST /"+page+"/{id}/{op}", c.act(page))
 	}
 }
 
-// pageData is what console.html shows: Kind is "index", "confirm" or the
-// record's page ("charges", "subscriptions", "customers").
+// pageData is what console.html shows: Kind is "index", "confirm",
+// "events" (the delivery log) or the record's page ("charges",
+// "subscriptions", "customers").
 type pageData struct {
 	Kind      string
 	Record    map[string]any
@@ -102,6 +106,10 @@ type pageData struct {
 	Confirm   *confirmation
 	CSRF      string
 	Webhooks  bool
+	// Deliveries are the delivery log's, newest first; Dropped counts
+	// those dropped as it filled.
+	Deliveries []deliveryRow
+	Dropped    int
 }
 
 // offer is an action offered on a record's page.

@@ -34,6 +34,7 @@ type consoleEnv struct {
 	webhooks *atomic.Int64
 	records  *atomic.Int64 // records made, for unique ids
 	now      time.Time
+	attempts chan apitest.Delivery // each event delivery attempt, as it ends
 }
 
 // in is env for the subtest t.
@@ -46,8 +47,10 @@ func (env consoleEnv) in(t *testing.T) *consoleEnv {
 // receiver that answers 200 {} (ChargeDesk's default change applies).
 func newConsoleEnv(t *testing.T, webhooks bool) *consoleEnv {
 	t.Helper()
-	env := &consoleEnv{t: t, webhooks: &atomic.Int64{}, records: &atomic.Int64{}, now: testclock.Now().UTC().Truncate(time.Second)}
-	opts := apitest.Options{Key: "sk_console_test", Now: func() time.Time { return env.now }}
+	env := &consoleEnv{t: t, webhooks: &atomic.Int64{}, records: &atomic.Int64{}, now: testclock.Now().UTC().Truncate(time.Second),
+		attempts: make(chan apitest.Delivery, 64)}
+	opts := apitest.Options{Key: "sk_console_test", Now: func() time.Time { return env.now },
+		OnDelivery: func(d apitest.Delivery) { env.attempts <- d }}
 	var agent *integration
 	if webhooks {
 		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

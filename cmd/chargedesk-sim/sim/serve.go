@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -94,8 +95,11 @@ func newServeCmd(ready func(apiURL, key string)) *cobra.Command {
 		Long: `Run a local, stateful ChargeDesk until Ctrl-C: its REST API under /v1 (import
 into it with chargedesk import --api-url), its agent actions, which send the
 documented webhooks to --base-path and apply the answers, and an agent
-console at /. --rate-limit, --fail-rate and --latency inject faults for
-client tests.`,
+console at /. The changes it sees send ChargeDesk's event notifications to
+the webhooks registered through its API (POST /v1/webhooks, or
+chargedesk-sim listen), with ChargeDesk's retries; the console lists them at
+/events. --rate-limit, --fail-rate and --latency inject faults for client
+tests.`,
 		Example: `  chargedesk-sim serve --api-key sk_local_dev_key_0123456789
   chargedesk-sim serve --base-path http://127.0.0.1:8080/chargedesk -H 'Authorization: Bearer <secret>' --state local.json
   chargedesk-sim serve --latency 150ms --rate-limit 200`,
@@ -140,6 +144,8 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 	var agent *integration
 	shape, _ := apitest.ParseShape(o.apiShape) // checked by check
 	opts := apitest.Options{Key: o.apiKey, RateLimit: o.rateLimit, FailRate: o.failRate, Latency: o.latency, Shape: shape}
+	lines := &deliveryLines{}
+	opts.OnDelivery = lines.print
 	if o.clock != "" {
 		start, _ := time.Parse(time.RFC3339, o.clock) // checked by parseServe
 		opts.Now = apitest.ClockFrom(start.UTC())
@@ -149,6 +155,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 		opts.Agent = agent.agent
 	}
 	api := apitest.New(opts)
+	defer api.Close() // stops the event deliveries on every way out
 	if o.state != "" {
 		data, err := os.ReadFile(o.state)
 		switch {
@@ -183,7 +190,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 		stdout = stderr // the JSON object is all standard output holds
 	} else {
 		fmt.Fprintf(stdout, "Local ChargeDesk API on %s\n", apiURL)
-		fmt.Fprintf(stdout, "Agent console on http://%s/\n", ln.Addr())
+		fmt.Fprintf(stdout, "Agent console on http://%s/ (event deliveries at /events)\n", ln.Addr())
 		if agent != nil {
 			fmt.Fprintf(stdout, "Agent actions are sent to %s\n", o.basePath)
 		} else {
@@ -193,6 +200,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 			fmt.Fprintf(stdout, "API key (made up for this run; set one with --api-key): %s\n", o.apiKey)
 		}
 	}
+	lines.start(stdout)
 	if ready != nil {
 		ready(apiURL, o.apiKey)
 	}
@@ -206,6 +214,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer, ready
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	_ = api.Close() // deliveries under way are canceled; pending ones are saved
 	if o.state != "" {
 		if err := saveState(api, o.state); err != nil {
 			return err
@@ -274,4 +283,33 @@ func saveState(api *apitest.Server, path string) error {
 		return fmt.Errorf("--state: %w", err)
 	}
 	return nil
+}
+
+// deliveryLines prints a line per event delivery attempt, once serve has
+// said where it listens: the event, its id, the webhook and the outcome.
+type deliveryLines struct {
+	mu  sync.Mutex
+	out io.Writer // nil until start
+}
+
+func (l *deliveryLines) start(w io.Writer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.out = w
+}
+
+func (l *deliveryLines) print(d apitest.Delivery) {
+	answer := fmt.Sprintf("HTTP %d", d.Status)
+	if d.Status == 0 {
+		answer = d.Error
+	}
+	line := fmt.Sprintf("Event %s %s to %s: %s, %s", d.Event, d.EventID, d.WebhookID, answer, d.State)
+	if !d.NextAttempt.IsZero() {
+		line += " (next attempt " + d.NextAttempt.Format("2006-01-02 15:04:05") + " UTC)"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.out != nil {
+		fmt.Fprintln(l.out, line)
+	}
 }

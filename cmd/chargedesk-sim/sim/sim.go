@@ -3,7 +3,8 @@
 // webhooks in your own tests, use package chargedesktest.
 //
 // Each command is a *cobra.Command built in a file of its own (serve.go,
-// send.go, payload.go, list.go) and added in newRootCmd; a command reports
+// send.go, payload.go, list.go, trigger.go, events_resend.go, listen.go)
+// and added in newRootCmd; a command reports
 // a wrong command line with usagef, which exits 2.
 package sim
 
@@ -29,20 +30,26 @@ func newRootCmd(colors cli.Palette) *cobra.Command {
 		Use:   "chargedesk-sim <command> [flags]",
 		Short: "Play ChargeDesk against a Custom Integration",
 		Long: `chargedesk-sim plays ChargeDesk: it serves a local copy of ChargeDesk's REST
-API and agent console, and sends a Custom Integration webhook to your
-receiver and shows what the agent would see.
+API and agent console, sends a Custom Integration webhook to your receiver
+and shows what the agent would see, and sends, resends and forwards
+ChargeDesk's event notifications.
 
 Exit status: 0 when the command (the action) succeeded, 1 when it failed or
 no answer came, 2 when the command line is wrong.`,
 		Example: `  chargedesk-sim serve --api-key sk_local_dev_key_0123456789
   chargedesk-sim send refund --url http://127.0.0.1:8080/chargedesk -H 'Authorization: Bearer <secret>'
-  chargedesk-sim payload capture --set charge.status=authorized`,
+  chargedesk-sim payload capture --set charge.status=authorized
+  chargedesk-sim trigger charge_refunded --url http://127.0.0.1:8080/chargedesk-events/<secret>
+  chargedesk-sim listen --forward-to http://127.0.0.1:8080/chargedesk-events/<secret>`,
 	})
 	root.AddCommand(
 		newServeCmd(nil),
 		newSendCmd(colors),
 		newPayloadCmd(),
 		newListCmd(),
+		newTriggerCmd(colors),
+		newEventsCmd(colors),
+		newListenCmd(colors),
 		cli.NewVersionCmd(root),
 	)
 	return root
