@@ -14,11 +14,17 @@ func (s *Server) create(name string) handler {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		st := s.stores[name]
-		before := s.snapshot(st.withUnique(text(in, st.res.unique))) // what duplicate=update changes
+		var before record // what duplicate=update changes
+		if existing := st.withUnique(text(in, st.res.unique)); existing != nil {
+			before = existing.clone()
+		}
 		rec, created, err := s.upsert(name, in)
 		if err != nil {
 			writeParamError(w, err)
 			return
+		}
+		if !created {
+			s.apiUpdated(name, before, rec)
 		}
 		s.changed(name, before, rec, created)
 		writeJSON(w, http.StatusOK, s.render(name, rec))
@@ -55,11 +61,12 @@ func (s *Server) updateOp(name string) handler {
 			return
 		}
 		delete(in, "duplicate")
-		before := s.snapshot(rec)
+		before := rec.clone()
 		if err := s.update(st, rec, in); err != nil {
 			writeParamError(w, err)
 			return
 		}
+		s.apiUpdated(name, before, rec)
 		s.changed(name, before, rec, false)
 		writeJSON(w, http.StatusOK, s.render(name, rec))
 	}

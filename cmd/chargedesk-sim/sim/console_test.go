@@ -421,6 +421,29 @@ func TestConsoleLogTimes(t *testing.T) {
 	}
 }
 
+// The log tells an agent action from an update made through the API (the
+// platform's sync), each with its time: a user watches a late refund
+// arrive.
+func TestConsoleLogShowsTheSource(t *testing.T) {
+	env := newConsoleEnv(t, false)
+	tx := fmt.Sprintf("tx_%d", env.records.Add(1))
+	form := url.Values{"transaction_id": {tx}, "amount": {"34.00"}, "currency": {"USD"}, "customer[id]": {"cus_1"},
+		"status": {"paid"}, "duplicate": {"update"}}
+	id := env.create("charges", form)
+	_, page := env.post("/charges/"+id+"/refund", url.Values{"amount": {"1.00"}, "confirm": {"yes"}})
+	assert.Contains(t, page, "<td>Agent action: refund</td>")
+
+	env.now = env.now.Add(time.Minute)
+	form.Set("amount_refunded", "12.34")
+	form.Set("status", "partially refunded")
+	env.create("charges", form)
+	page = env.get("/charges/" + id)
+	want := `<time datetime="` + env.now.Format(time.RFC3339) + `">` + env.now.Format("2006-01-02 15:04:05") +
+		` UTC</time></td><td>API</td><td>Updated through the API: `
+	assert.Contains(t, page, want)
+	assert.Contains(t, page, "amount_refunded 1.00 → 12.34")
+}
+
 // A stale form, without the CSRF token, is refused.
 func TestConsoleRefusesStaleForms(t *testing.T) {
 	env := newConsoleEnv(t, true)
