@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/chargedesk/chargedesk-go"
+	"github.com/chargedesk/chargedesk-go/internal/safe"
 )
 
 // Defaults for the Config fields left zero.
@@ -321,7 +322,7 @@ func (r *Receiver) logLine(req *http.Request, d delivery, took time.Duration) {
 		}
 	}
 	if d.err != nil {
-		ev = ev.Str("error", d.err.Error())
+		ev = ev.Str("error", safe.Error(d.err))
 	}
 	ev.Str("outcome", d.outcome).Str("path", redactPath(req.URL.Path)).Int("status", d.status).
 		Dur("duration", took).Msg("chargedesk event")

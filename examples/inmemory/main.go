@@ -13,6 +13,11 @@
 // $PUBLIC_URL when set (the URL at which customers reach this server, such
 // as a tunnel's), else under the address it listens on.
 //
+// It receives ChargeDesk's event notifications at
+// /chargedesk-events/$CHARGEDESK_EVENTS_SECRET (made up and printed when
+// unset), one log line per event; a payment request paid on ChargeDesk's
+// own page is recorded on the platform.
+//
 // When CHARGEDESK_API_KEY is set, it keeps ChargeDesk's records true: every
 // change the platform makes (a refund, a cancellation, a customer paying on
 // the pay page, an action that finished after ChargeDesk stopped waiting)
@@ -155,8 +160,21 @@ func run(ctx context.Context, now func() time.Time, getenv func(string) string, 
 		return fmt.Errorf("CHARGEDESK_SECRET: %w", err)
 	}
 
+	eventsSecret := getenv("CHARGEDESK_EVENTS_SECRET")
+	devEventsSecret := eventsSecret == ""
+	if devEventsSecret {
+		if eventsSecret, err = newDevSecret(); err != nil {
+			return err
+		}
+	}
+	eventsReceiver, err := newEventsReceiver(platform, eventsSecret, cfg, &log)
+	if err != nil {
+		return fmt.Errorf("CHARGEDESK_EVENTS_SECRET: %w", err)
+	}
+
 	mux := http.NewServeMux()
 	mux.Handle(basePath+"/", receiver)
+	mux.Handle("POST "+eventsPath+"/{secret}", eventsReceiver)
 	mux.Handle("GET /pay/{id}", payHandler(platform, log))
 	mux.Handle("POST /pay/{id}", payHandler(platform, log))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -184,6 +202,11 @@ func run(ctx context.Context, now func() time.Time, getenv func(string) string, 
 		header = "'Authorization: Bearer " + secret + "'"
 	}
 	fmt.Fprintf(stdout, "Send it a refund with:\n    go run ./cmd/chargedesk-sim send refund --url %s -H %s\n", baseURL, header)
+	eventsURL := public + eventsPath + "/$CHARGEDESK_EVENTS_SECRET"
+	if devEventsSecret {
+		eventsURL = public + eventsPath + "/" + eventsSecret
+	}
+	fmt.Fprintf(stdout, "Register this URL for ChargeDesk's event notifications:\n    %s\n", eventsURL)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
