@@ -24,24 +24,27 @@ type book interface {
 	close()
 }
 
-// records are the book's records within one update or view. A getter
+// records are the book's records within one update or view, which has
+// its own deadline (not the webhook's: once the platform has acted,
+// recording it must not be cut short because ChargeDesk stopped waiting).
+// A getter
 // returns nil and no error for a record the book does not have; what it
 // returns is a copy, kept only once put back.
 type records interface {
-	charge(ctx context.Context, transactionID string) (*charge, error)
-	putCharge(ctx context.Context, c *charge) error
+	charge(transactionID string) (*charge, error)
+	putCharge(c *charge) error
 	// adoptCharge keeps c unless the book already has a charge with its
 	// id, and returns the book's charge: two instances that see a new
 	// charge at once keep one.
-	adoptCharge(ctx context.Context, c *charge) (*charge, error)
-	subscription(ctx context.Context, id string) (*subscription, error)
-	putSubscription(ctx context.Context, s *subscription) error
-	adoptSubscription(ctx context.Context, s *subscription) (*subscription, error)
-	link(ctx context.Context, id string) (*payLink, error)
-	putLink(ctx context.Context, p *payLink) error
+	adoptCharge(c *charge) (*charge, error)
+	subscription(id string) (*subscription, error)
+	putSubscription(s *subscription) error
+	adoptSubscription(s *subscription) (*subscription, error)
+	link(id string) (*payLink, error)
+	putLink(p *payLink) error
 	// changed marks an object changed, for the sync to push to ChargeDesk
 	// once the update is kept; a book that does not sync ignores it.
-	changed(ctx context.Context, kind syncer.Kind, id string) error
+	changed(kind syncer.Kind, id string) error
 }
 
 // memoryBook keeps the records in this process's memory, without sync.
@@ -144,7 +147,7 @@ func (b *memoryBook) expire() {
 // object, which keeps it for another retention.
 type memoryRecords struct{ b *memoryBook }
 
-func (r memoryRecords) charge(_ context.Context, id string) (*charge, error) {
+func (r memoryRecords) charge(id string) (*charge, error) {
 	row, ok := r.b.charges[id]
 	if !ok {
 		return nil, nil
@@ -152,7 +155,7 @@ func (r memoryRecords) charge(_ context.Context, id string) (*charge, error) {
 	return row.charge()
 }
 
-func (r memoryRecords) putCharge(_ context.Context, c *charge) error {
+func (r memoryRecords) putCharge(c *charge) error {
 	if old, ok := r.b.charges[c.id]; ok {
 		c.id = old.id // one copy of the id, shared with the touches
 	}
@@ -164,21 +167,21 @@ func (r memoryRecords) putCharge(_ context.Context, c *charge) error {
 
 // adoptCharge returns the book's charge, or c, which is kept once put:
 // updates are one at a time, so no other can adopt it meanwhile.
-func (r memoryRecords) adoptCharge(ctx context.Context, c *charge) (*charge, error) {
+func (r memoryRecords) adoptCharge(c *charge) (*charge, error) {
 	if _, ok := r.b.charges[c.id]; ok {
-		return r.charge(ctx, c.id)
+		return r.charge(c.id)
 	}
 	return c, nil
 }
 
-func (r memoryRecords) adoptSubscription(ctx context.Context, s *subscription) (*subscription, error) {
+func (r memoryRecords) adoptSubscription(s *subscription) (*subscription, error) {
 	if _, ok := r.b.subs[s.id]; ok {
-		return r.subscription(ctx, s.id)
+		return r.subscription(s.id)
 	}
 	return s, nil
 }
 
-func (r memoryRecords) subscription(_ context.Context, id string) (*subscription, error) {
+func (r memoryRecords) subscription(id string) (*subscription, error) {
 	s, ok := r.b.subs[id]
 	if !ok {
 		return nil, nil
@@ -187,7 +190,7 @@ func (r memoryRecords) subscription(_ context.Context, id string) (*subscription
 	return &s, nil
 }
 
-func (r memoryRecords) putSubscription(_ context.Context, s *subscription) error {
+func (r memoryRecords) putSubscription(s *subscription) error {
 	if old, ok := r.b.subs[s.id]; ok {
 		s.id = old.id
 	}
@@ -197,7 +200,7 @@ func (r memoryRecords) putSubscription(_ context.Context, s *subscription) error
 	return nil
 }
 
-func (r memoryRecords) link(_ context.Context, id string) (*payLink, error) {
+func (r memoryRecords) link(id string) (*payLink, error) {
 	p, ok := r.b.links[id]
 	if !ok {
 		return nil, nil
@@ -205,7 +208,7 @@ func (r memoryRecords) link(_ context.Context, id string) (*payLink, error) {
 	return &p, nil
 }
 
-func (r memoryRecords) putLink(_ context.Context, p *payLink) error {
+func (r memoryRecords) putLink(p *payLink) error {
 	if old, ok := r.b.links[p.id]; ok {
 		p.id = old.id
 	}
@@ -215,4 +218,4 @@ func (r memoryRecords) putLink(_ context.Context, p *payLink) error {
 	return nil
 }
 
-func (memoryRecords) changed(context.Context, syncer.Kind, string) error { return nil }
+func (memoryRecords) changed(syncer.Kind, string) error { return nil }

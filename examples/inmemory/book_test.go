@@ -95,22 +95,22 @@ func TestBookKeepsRecords(t *testing.T) {
 			plans: []chargedesk.Plan{{ProductID: "gold", Quantity: 2}}}
 		p := &payLink{id: "link_1", chargeID: "tx_1", amount: chargedesk.MustParseAmount("34.00"), currency: "USD", label: "Ünïcode"}
 		require.NoError(t, b.update(ctx, func(r records) error {
-			return errors.Join(r.putCharge(ctx, c), r.putSubscription(ctx, s), r.putLink(ctx, p))
+			return errors.Join(r.putCharge(c), r.putSubscription(s), r.putLink(p))
 		}))
 		require.NoError(t, b.view(ctx, func(r records) error {
-			gotC, err := r.charge(ctx, "tx_1")
+			gotC, err := r.charge("tx_1")
 			require.NoError(t, err)
 			gotC.seen = c.seen
 			assert.Equal(t, c, gotC)
-			gotS, err := r.subscription(ctx, "sub_1")
+			gotS, err := r.subscription("sub_1")
 			require.NoError(t, err)
 			gotS.seen = s.seen
 			assert.Equal(t, s, gotS)
-			gotP, err := r.link(ctx, "link_1")
+			gotP, err := r.link("link_1")
 			require.NoError(t, err)
 			gotP.seen = p.seen
 			assert.Equal(t, p, gotP)
-			none, err := r.charge(ctx, "tx_none")
+			none, err := r.charge("tx_none")
 			assert.Nil(t, none)
 			return err
 		}))
@@ -118,22 +118,22 @@ func TestBookKeepsRecords(t *testing.T) {
 		adopted := &charge{id: "tx_1", currency: "EUR"}
 		failed := assert.AnError
 		err := b.update(ctx, func(r records) error {
-			kept, err := r.adoptCharge(ctx, adopted)
+			kept, err := r.adoptCharge(adopted)
 			require.NoError(t, err)
 			assert.Equal(t, "USD", kept.currency, "adopting a charge the book has returns the book's")
-			fresh, err := r.adoptCharge(ctx, &charge{id: "tx_new", currency: "EUR"})
+			fresh, err := r.adoptCharge(&charge{id: "tx_new", currency: "EUR"})
 			require.NoError(t, err)
 			assert.Equal(t, "EUR", fresh.currency, "a charge the book has not is adopted")
 			kept.status = chargedesk.ChargeStatusRefunded
 			if _, ok := b.(*memoryBook); ok {
 				return failed // the memory book keeps a put: the ledger puts last
 			}
-			require.NoError(t, r.putCharge(ctx, kept))
+			require.NoError(t, r.putCharge(kept))
 			return failed
 		})
 		require.ErrorIs(t, err, failed)
 		require.NoError(t, b.view(ctx, func(r records) error {
-			got, err := r.charge(ctx, "tx_1")
+			got, err := r.charge("tx_1")
 			require.NoError(t, err)
 			assert.Equal(t, chargedesk.ChargeStatusPaid, got.status, "a failed update keeps nothing")
 			return nil

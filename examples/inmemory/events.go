@@ -40,7 +40,7 @@ func (l *ledger) paidElsewhere(ctx context.Context, transactionID string) error 
 		return nil
 	}
 	return l.book.update(ctx, func(r records) error {
-		c, err := r.charge(ctx, transactionID)
+		c, err := r.charge(transactionID)
 		if c == nil || err != nil {
 			return err
 		}
@@ -49,6 +49,6 @@ func (l *ledger) paidElsewhere(ctx context.Context, transactionID string) error 
 			return nil
 		}
 		c.status, c.payLink = chargedesk.ChargeStatusPaid, ""
-		return keepCharge(ctx, r, c)
+		return keepCharge(r, c)
 	})
 }

@@ -59,41 +59,41 @@ func (l *ledger) callPlatform() {
 
 // chargeOf returns the platform's charge for the payload's, found by its
 // transaction_id, taking the payload's copy the first time.
-func chargeOf(ctx context.Context, r records, p *chargedesk.Charge) (*charge, error) {
+func chargeOf(r records, p *chargedesk.Charge) (*charge, error) {
 	if p.TransactionID == "" {
 		return nil, chargedesk.AgentErrorf("This charge has no transaction ID from the payment platform, so the platform cannot find it.")
 	}
-	c, err := r.charge(ctx, p.TransactionID)
+	c, err := r.charge(p.TransactionID)
 	if c != nil || err != nil {
 		return c, err
 	}
-	return r.adoptCharge(ctx, adopted(p))
+	return r.adoptCharge(adopted(p))
 }
 
 // subscriptionOf is chargeOf for subscriptions.
-func subscriptionOf(ctx context.Context, r records, p *chargedesk.Subscription) (*subscription, error) {
-	s, err := r.subscription(ctx, p.SubscriptionID)
+func subscriptionOf(r records, p *chargedesk.Subscription) (*subscription, error) {
+	s, err := r.subscription(p.SubscriptionID)
 	if s != nil || err != nil {
 		return s, err
 	}
-	return r.adoptSubscription(ctx, adoptedSubscription(p))
+	return r.adoptSubscription(adoptedSubscription(p))
 }
 
 // keepCharge stores the changed charge and marks it for the sync.
-func keepCharge(ctx context.Context, r records, c *charge) error {
-	if err := r.putCharge(ctx, c); err != nil {
+func keepCharge(r records, c *charge) error {
+	if err := r.putCharge(c); err != nil {
 		return err
 	}
-	return r.changed(ctx, syncer.Charge, c.id)
+	return r.changed(syncer.Charge, c.id)
 }
 
 // keepSubscription stores the changed subscription and marks it for the
 // sync.
-func keepSubscription(ctx context.Context, r records, s *subscription) error {
-	if err := r.putSubscription(ctx, s); err != nil {
+func keepSubscription(r records, s *subscription) error {
+	if err := r.putSubscription(s); err != nil {
 		return err
 	}
-	return r.changed(ctx, syncer.Subscription, s.id)
+	return r.changed(syncer.Subscription, s.id)
 }
 
 // Refund refunds part or all of a paid charge, never more than remains on
@@ -102,7 +102,7 @@ func (l *ledger) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*ch
 	l.callPlatform()
 	var resp *chargedesk.Response
 	err := l.book.update(ctx, func(r records) error {
-		c, err := chargeOf(ctx, r, req.Charge)
+		c, err := chargeOf(r, req.Charge)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (l *ledger) Refund(ctx context.Context, req *chargedesk.RefundRequest) (*ch
 		if key != "" {
 			c.refunds = append(c.refunds, keyedRefund{key, c.refunded})
 		}
-		if err := keepCharge(ctx, r, c); err != nil {
+		if err := keepCharge(r, c); err != nil {
 			return err
 		}
 		logFields(ctx, func(c2 zerolog.Context) zerolog.Context {
@@ -152,7 +152,7 @@ func (l *ledger) settle(ctx context.Context, p *chargedesk.Charge, verb string, 
 	l.callPlatform()
 	var resp *chargedesk.Response
 	err := l.book.update(ctx, func(r records) error {
-		c, err := chargeOf(ctx, r, p)
+		c, err := chargeOf(r, p)
 		if err != nil {
 			return err
 		}
@@ -160,7 +160,7 @@ func (l *ledger) settle(ctx context.Context, p *chargedesk.Charge, verb string, 
 			return chargedesk.AgentErrorf("Only an authorized charge can be %s; on the payment platform this charge is %s.", verb, c.status)
 		}
 		c.status = status
-		if err := keepCharge(ctx, r, c); err != nil {
+		if err := keepCharge(r, c); err != nil {
 			return err
 		}
 		logFields(ctx, func(c2 zerolog.Context) zerolog.Context { return c2.Str("platform_status", string(status)) })
@@ -176,7 +176,7 @@ func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*ch
 	l.callPlatform()
 	var resp *chargedesk.Response
 	err := l.book.update(ctx, func(r records) error {
-		s, err := subscriptionOf(ctx, r, req.Subscription)
+		s, err := subscriptionOf(r, req.Subscription)
 		if err != nil {
 			return err
 		}
@@ -200,11 +200,11 @@ func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*ch
 			}
 		}
 		s.status = next
-		if err := keepSubscription(ctx, r, s); err != nil {
+		if err := keepSubscription(r, s); err != nil {
 			return err
 		}
 		if refunded != nil {
-			if err := keepCharge(ctx, r, refunded); err != nil {
+			if err := keepCharge(r, refunded); err != nil {
 				return err
 			}
 		}
@@ -221,7 +221,7 @@ func (l *ledger) Cancel(ctx context.Context, req *chargedesk.CancelRequest) (*ch
 // at what remains (partial), with a note in its metadata that says how it
 // was computed. It returns the refunded charge, not yet kept, and the note.
 func (l *ledger) cancelRefund(ctx context.Context, r records, p *chargedesk.Charge, s *subscription, mode chargedesk.RefundMode) (*charge, string, error) {
-	c, err := chargeOf(ctx, r, p)
+	c, err := chargeOf(r, p)
 	if err != nil {
 		return nil, "", err
 	}
@@ -264,7 +264,7 @@ func (l *ledger) Reactivate(ctx context.Context, req *chargedesk.ReactivateReque
 	l.callPlatform()
 	var resp *chargedesk.Response
 	err := l.book.update(ctx, func(r records) error {
-		s, err := subscriptionOf(ctx, r, req.Subscription)
+		s, err := subscriptionOf(r, req.Subscription)
 		if err != nil {
 			return err
 		}
@@ -275,7 +275,7 @@ func (l *ledger) Reactivate(ctx context.Context, req *chargedesk.ReactivateReque
 				"Only a suspended subscription or one pending cancellation can be reactivated; on the payment platform this one is %s.", s.status)
 		}
 		s.status = chargedesk.SubscriptionStatusActive
-		if err := keepSubscription(ctx, r, s); err != nil {
+		if err := keepSubscription(r, s); err != nil {
 			return err
 		}
 		logFields(ctx, func(c2 zerolog.Context) zerolog.Context {
@@ -292,7 +292,7 @@ func (l *ledger) EditPlans(ctx context.Context, req *chargedesk.EditPlansRequest
 	l.callPlatform()
 	var resp *chargedesk.Response
 	err := l.book.update(ctx, func(r records) error {
-		s, err := subscriptionOf(ctx, r, req.Subscription)
+		s, err := subscriptionOf(r, req.Subscription)
 		if err != nil {
 			return err
 		}
@@ -313,7 +313,7 @@ func (l *ledger) EditPlans(ctx context.Context, req *chargedesk.EditPlansRequest
 		if len(s.plans) == 1 {
 			s.quantity = s.plans[0].Quantity
 		}
-		if err := keepSubscription(ctx, r, s); err != nil {
+		if err := keepSubscription(r, s); err != nil {
 			return err
 		}
 		u := s.update()
@@ -348,15 +348,15 @@ func (l *ledger) RequestPayment(ctx context.Context, req *chargedesk.PaymentRequ
 			}
 			p = &copied
 		}
-		c, err := chargeOf(ctx, r, p)
+		c, err := chargeOf(r, p)
 		if err != nil {
 			return err
 		}
-		link, err := l.openLink(ctx, r, c)
+		link, err := l.openLink(r, c)
 		if err != nil {
 			return err
 		}
-		if err := keepCharge(ctx, r, c); err != nil {
+		if err := keepCharge(r, c); err != nil {
 			return err
 		}
 		logFields(ctx, func(c2 zerolog.Context) zerolog.Context {
@@ -373,9 +373,9 @@ func (l *ledger) RequestPayment(ctx context.Context, req *chargedesk.PaymentRequ
 }
 
 // openLink returns the charge's pay link: its unpaid one, or a new one.
-func (l *ledger) openLink(ctx context.Context, r records, c *charge) (string, error) {
+func (l *ledger) openLink(r records, c *charge) (string, error) {
 	if id, ok := strings.CutPrefix(c.payLink, l.payBase); ok && id != "" {
-		p, err := r.link(ctx, id)
+		p, err := r.link(id)
 		if err != nil {
 			return "", err
 		}
@@ -388,7 +388,7 @@ func (l *ledger) openLink(ctx context.Context, r records, c *charge) (string, er
 		return "", err
 	}
 	p := &payLink{id: id, chargeID: c.id, amount: c.amount, currency: c.currency, label: c.description}
-	if err := r.putLink(ctx, p); err != nil {
+	if err := r.putLink(p); err != nil {
 		return "", err
 	}
 	c.payLink = l.payBase + id
@@ -400,7 +400,7 @@ func (l *ledger) link(ctx context.Context, id string) (*payLink, error) {
 	var p *payLink
 	err := l.book.view(ctx, func(r records) error {
 		var err error
-		p, err = r.link(ctx, id)
+		p, err = r.link(id)
 		return err
 	})
 	return p, err
@@ -412,11 +412,11 @@ func (l *ledger) link(ctx context.Context, id string) (*payLink, error) {
 func (l *ledger) pay(ctx context.Context, id string) (*payLink, error) {
 	var paid *payLink
 	err := l.book.update(ctx, func(r records) error {
-		p, err := r.link(ctx, id)
+		p, err := r.link(id)
 		if p == nil || err != nil {
 			return err
 		}
-		c, err := r.charge(ctx, p.chargeID)
+		c, err := r.charge(p.chargeID)
 		if err != nil {
 			return err
 		}
@@ -427,12 +427,12 @@ func (l *ledger) pay(ctx context.Context, id string) (*payLink, error) {
 				c.status = chargedesk.ChargeStatusPaid
 			}
 			c.payLink = ""
-			if err := keepCharge(ctx, r, c); err != nil {
+			if err := keepCharge(r, c); err != nil {
 				return err
 			}
 		}
 		p.paid = true
-		if err := r.putLink(ctx, p); err != nil {
+		if err := r.putLink(p); err != nil {
 			return err
 		}
 		paid = p

@@ -20,7 +20,7 @@ type source struct {
 func (s source) Charge(ctx context.Context, transactionID string) (*api.ChargeParams, error) {
 	var p *api.ChargeParams
 	err := s.book.view(ctx, func(r records) error {
-		c, err := r.charge(ctx, transactionID)
+		c, err := r.charge(transactionID)
 		if c == nil || err != nil {
 			return orGone(err)
 		}
@@ -34,7 +34,7 @@ func (s source) Charge(ctx context.Context, transactionID string) (*api.ChargePa
 func (s source) Subscription(ctx context.Context, id string) (*api.SubscriptionParams, error) {
 	var p *api.SubscriptionParams
 	err := s.book.view(ctx, func(r records) error {
-		sub, err := r.subscription(ctx, id)
+		sub, err := r.subscription(id)
 		if sub == nil || err != nil {
 			return orGone(err)
 		}

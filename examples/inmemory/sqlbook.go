@@ -72,7 +72,7 @@ func (b *sqlBook) run(ctx context.Context, update bool, f func(records) error) e
 	if err != nil {
 		return fmt.Errorf("the platform's database: %w", err)
 	}
-	if err := f(sqlRecords{tx}); err != nil {
+	if err := f(sqlRecords{ctx: ctx, tx: tx}); err != nil {
 		if rb := tx.rollback(ctx); rb != nil {
 			return errors.Join(err, rb)
 		}
@@ -87,61 +87,64 @@ func (b *sqlBook) run(ctx context.Context, update bool, f func(records) error) e
 	return nil
 }
 
-// sqlRecords are the records of one transaction.
-type sqlRecords struct{ tx sqlTx }
+// sqlRecords are the records of one transaction, under its deadline.
+type sqlRecords struct {
+	ctx context.Context
+	tx  sqlTx
+}
 
-func (r sqlRecords) charge(ctx context.Context, id string) (*charge, error) {
-	data, err := r.tx.get(ctx, "platform_charges", id)
+func (r sqlRecords) charge(id string) (*charge, error) {
+	data, err := r.tx.get(r.ctx, "platform_charges", id)
 	if data == nil || err != nil {
 		return nil, err
 	}
 	return chargeRow{id: id, data: string(data)}.charge()
 }
 
-func (r sqlRecords) putCharge(ctx context.Context, c *charge) error {
-	return r.tx.put(ctx, "platform_charges", c.id, []byte(c.row().data))
+func (r sqlRecords) putCharge(c *charge) error {
+	return r.tx.put(r.ctx, "platform_charges", c.id, []byte(c.row().data))
 }
 
-func (r sqlRecords) adoptCharge(ctx context.Context, c *charge) (*charge, error) {
-	if err := r.tx.add(ctx, "platform_charges", c.id, []byte(c.row().data)); err != nil {
+func (r sqlRecords) adoptCharge(c *charge) (*charge, error) {
+	if err := r.tx.add(r.ctx, "platform_charges", c.id, []byte(c.row().data)); err != nil {
 		return nil, err
 	}
-	return r.charge(ctx, c.id)
+	return r.charge(c.id)
 }
 
-func (r sqlRecords) adoptSubscription(ctx context.Context, s *subscription) (*subscription, error) {
-	if err := r.tx.add(ctx, "platform_subscriptions", s.id, []byte(s.row())); err != nil {
+func (r sqlRecords) adoptSubscription(s *subscription) (*subscription, error) {
+	if err := r.tx.add(r.ctx, "platform_subscriptions", s.id, []byte(s.row())); err != nil {
 		return nil, err
 	}
-	return r.subscription(ctx, s.id)
+	return r.subscription(s.id)
 }
 
-func (r sqlRecords) subscription(ctx context.Context, id string) (*subscription, error) {
-	data, err := r.tx.get(ctx, "platform_subscriptions", id)
+func (r sqlRecords) subscription(id string) (*subscription, error) {
+	data, err := r.tx.get(r.ctx, "platform_subscriptions", id)
 	if data == nil || err != nil {
 		return nil, err
 	}
 	return subscriptionFromRow(id, string(data))
 }
 
-func (r sqlRecords) putSubscription(ctx context.Context, s *subscription) error {
-	return r.tx.put(ctx, "platform_subscriptions", s.id, []byte(s.row()))
+func (r sqlRecords) putSubscription(s *subscription) error {
+	return r.tx.put(r.ctx, "platform_subscriptions", s.id, []byte(s.row()))
 }
 
-func (r sqlRecords) link(ctx context.Context, id string) (*payLink, error) {
-	data, err := r.tx.get(ctx, "platform_pay_links", id)
+func (r sqlRecords) link(id string) (*payLink, error) {
+	data, err := r.tx.get(r.ctx, "platform_pay_links", id)
 	if data == nil || err != nil {
 		return nil, err
 	}
 	return payLinkFromRow(id, string(data))
 }
 
-func (r sqlRecords) putLink(ctx context.Context, p *payLink) error {
-	return r.tx.put(ctx, "platform_pay_links", p.id, []byte(p.row()))
+func (r sqlRecords) putLink(p *payLink) error {
+	return r.tx.put(r.ctx, "platform_pay_links", p.id, []byte(p.row()))
 }
 
-func (r sqlRecords) changed(ctx context.Context, kind syncer.Kind, id string) error {
-	return r.tx.mark(ctx, kind, id)
+func (r sqlRecords) changed(kind syncer.Kind, id string) error {
+	return r.tx.mark(r.ctx, kind, id)
 }
 
 // newPostgresBook keeps the records in PostgreSQL, creating its tables. Rows read in an update are
