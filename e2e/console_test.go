@@ -37,18 +37,18 @@ const (
 )
 
 // ledger refunds, as a platform would: the refunded total it answers is
-// its own.
+// its own, kept by the platform's id of the charge (its transaction_id).
 type ledger struct {
 	chargedesk.UnimplementedGateway
 	refunded map[string]chargedesk.Amount
 }
 
 func (l *ledger) Refund(_ context.Context, req *chargedesk.RefundRequest) (*chargedesk.Response, error) {
-	total, err := l.refunded[req.Charge.ChargeID].Add(req.RefundAmount)
+	total, err := l.refunded[req.Charge.TransactionID].Add(req.RefundAmount)
 	if err != nil {
 		return nil, err
 	}
-	l.refunded[req.Charge.ChargeID] = total
+	l.refunded[req.Charge.TransactionID] = total
 	return &chargedesk.Response{Charge: chargedesk.ChargeRefunded(req.Charge.Amount, total)}, nil
 }
 
