@@ -266,7 +266,7 @@ func TestConsoleRefund(t *testing.T) {
 	assert.Equal(t, "result", run(t, bctx, chromedp.Evaluate[string](`document.activeElement.id`)))
 	assert.True(t, strings.HasPrefix(run(t, bctx, chromedp.Title()), "refund succeeded"))
 	logged := run(t, bctx, chromedp.Text(chromedp.CSS("#log")))
-	assert.Regexp(t, `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\s+refund`, logged, "every log entry shows its time")
+	assert.Regexp(t, `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\s+Agent action: refund`, logged, "every log entry shows its time and its source")
 
 	if path := os.Getenv("CHARGEDESK_CONSOLE_SCREENSHOT"); path != "" {
 		// The README's picture of the console, at 800 px, without the focus
