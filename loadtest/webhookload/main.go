@@ -76,6 +76,10 @@ func main() {
 	}
 }
 
+// idZeros is where a request's charge ids go: the run's 6 digits, then
+// the request's number in 12.
+const idZeros = "000000000000000000"
+
 // summary is a run's outcome.
 type summary struct {
 	Requests  int64            `json:"requests"`
@@ -114,8 +118,8 @@ func (s *stats) take() ([]time.Duration, map[string]int64) {
 
 func run(ctx context.Context, o options, out io.Writer) (*summary, error) {
 	template, err := chargedesktest.Build(chargedesk.ActionRefund,
-		chargedesktest.SetString("charge.charge_id", "load-000000000000"),
-		chargedesktest.SetString("charge.transaction_id", "tx-load-000000000000"))
+		chargedesktest.SetString("charge.charge_id", "load-"+idZeros),
+		chargedesktest.SetString("charge.transaction_id", "tx-load-"+idZeros))
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +153,7 @@ func run(ctx context.Context, o options, out io.Writer) (*summary, error) {
 				if o.requests > 0 && n > o.requests {
 					return
 				}
-				id := run + fmt.Sprintf("%06d", n%1_000_000)
+				id := fmt.Sprintf("%s%012d", run, n) // never repeats within a run
 				stamp(body, id)
 				req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 				if err != nil {
@@ -214,7 +218,7 @@ func run(ctx context.Context, o options, out io.Writer) (*summary, error) {
 	return s, nil
 }
 
-// stamp writes id over the template's ids: the 12 digits after "load-".
+// stamp writes id over the template's ids: the 18 digits after "load-".
 func stamp(body []byte, id string) {
 	for _, marker := range [][]byte{[]byte(`"load-`), []byte(`"tx-load-`)} {
 		if i := bytes.Index(body, marker); i >= 0 {
