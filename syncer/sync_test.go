@@ -59,6 +59,34 @@ func TestPushes(t *testing.T) {
 	}
 }
 
+// The sync pushes to a ChargeDesk that answers in either shape (its own
+// documented records, or the seed specification's) alike.
+func TestPushesInEachShape(t *testing.T) {
+	for _, shape := range apitest.Shapes() {
+		t.Run(string(shape), func(t *testing.T) {
+			ctx := context.Background()
+			p, cd := newPlatform(), newChargeDesk(t, apitest.Options{Shape: shape})
+			log, buf := newLog()
+			defer func() {
+				if t.Failed() {
+					t.Log(buf.String())
+				}
+			}()
+			s := sqliteStore(t)(t, testConfig(p, cd, log))
+			for i := range 3 {
+				id := fmt.Sprintf("ch_%d", i)
+				p.change(id, func(c *testCharge) { c.refunded = (i + 1) * 100 })
+				require.NoError(t, s.Mark(ctx, Charge, id))
+			}
+			start(t, s)
+			require.Eventually(t, func() bool { return converged(p, cd) }, 10*time.Second, 20*time.Millisecond)
+			rec, ok := cd.api.Record("charges", "ch_2")
+			require.True(t, ok)
+			assert.Equal(t, "3.00", rec["amount_refunded"])
+		})
+	}
+}
+
 // TestMarkRefusesBadObjects: a bad kind or id is an error, and nothing is
 // marked.
 func TestMarkRefusesBadObjects(t *testing.T) {

@@ -408,16 +408,23 @@ func (l *ledger) link(ctx context.Context, id string) (*payLink, error) {
 
 // pay records the customer's payment through the link with id: the charge
 // is paid unless it already was, and pushed to ChargeDesk. It returns the
-// link, nil when there is none.
+// link, nil when there is none. Like every update, it takes the charge
+// before the link (a database locks them in that order, so two updates
+// never wait on each other), so it reads the link first to learn its
+// charge.
 func (l *ledger) pay(ctx context.Context, id string) (*payLink, error) {
+	first, err := l.link(ctx, id)
+	if first == nil || err != nil {
+		return nil, err
+	}
 	var paid *payLink
-	err := l.book.update(ctx, func(r records) error {
-		p, err := r.link(id)
-		if p == nil || err != nil {
+	err = l.book.update(ctx, func(r records) error {
+		c, err := r.charge(first.chargeID)
+		if err != nil {
 			return err
 		}
-		c, err := r.charge(p.chargeID)
-		if err != nil {
+		p, err := r.link(id)
+		if p == nil || err != nil {
 			return err
 		}
 		if c != nil { // nil: the memory book has forgotten it

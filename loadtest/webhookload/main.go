@@ -7,7 +7,8 @@
 //
 // It prints a line every interval (requests, rate, latency percentiles,
 // statuses and, with -pid, the receiver's resident memory from /proc) and
-// a summary at the end; -json prints the summary as JSON. It stops after
+// a summary at the end; -json prints the summary as JSON. -rate holds the
+// load at a steady rate, for memory over time. It stops after
 // -d or -n, whichever comes first, or on SIGINT.
 package main
 
@@ -30,6 +31,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/chargedesk/chargedesk-go"
 	"github.com/chargedesk/chargedesk-go/chargedesktest"
 )
@@ -50,6 +53,7 @@ type options struct {
 	pid         int
 	json        bool
 	timeout     time.Duration
+	rate        float64
 }
 
 func main() {
@@ -63,6 +67,7 @@ func main() {
 	flag.IntVar(&o.pid, "pid", 0, "the receiver's process id, to sample its resident memory")
 	flag.BoolVar(&o.json, "json", false, "print the summary as JSON")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "a request's timeout")
+	flag.Float64Var(&o.rate, "rate", 0, "send at most this many requests a second, from all clients together (0: as fast as answered),\nas hey's -q does: a steady load shows memory that grows with time rather than with the rate")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -138,6 +143,10 @@ func run(ctx context.Context, o options, out io.Writer) (*summary, error) {
 	client := &http.Client{Transport: transport, Timeout: o.timeout}
 	defer transport.CloseIdleConnections()
 
+	pace := rate.NewLimiter(rate.Inf, 0)
+	if o.rate > 0 {
+		pace = rate.NewLimiter(rate.Limit(o.rate), max(1, int(o.rate/100)))
+	}
 	var next atomic.Int64
 	run := fmt.Sprintf("%06d", time.Now().UnixNano()%1_000_000)
 	interval := &stats{statuses: map[string]int64{}}
@@ -149,6 +158,9 @@ func run(ctx context.Context, o options, out io.Writer) (*summary, error) {
 		wg.Go(func() {
 			body := bytes.Clone(template)
 			for ctx.Err() == nil {
+				if pace.Wait(ctx) != nil {
+					return // the run ended
+				}
 				n := next.Add(1)
 				if o.requests > 0 && n > o.requests {
 					return
