@@ -17,17 +17,17 @@ import (
 // BenchmarkRefund serves refunds on new charge ids to the example's
 // receiver in-process, as the throughput load test does over the network,
 // with the ledger either kept small (a one-second retention on a clock
-// that advances a millisecond per refund) or holding 150,000 charges
-// already, as it does near the end of that test with the default
-// retention. The difference is what the garbage collector spends marking
-// the pretend platform's memory (docs/performance.md):
+// that advances a millisecond per refund) or full (its default limit of
+// objects), as it is under that test's load with the default settings.
+// The difference is what the garbage collector spends marking the
+// pretend platform's memory (docs/performance.md):
 //
 //	go test -run='^$' -bench=Refund -benchmem -cpu=1 -count=5 ./examples/inmemory
 func BenchmarkRefund(b *testing.B) {
 	for _, tc := range []struct {
 		name    string
 		prefill int
-	}{{"small-ledger", 0}, {"ledger-150k", 150_000}} {
+	}{{"small-ledger", 0}, {"full-ledger", defaultLimit}} {
 		b.Run(tc.name, func(b *testing.B) {
 			clock := time.Unix(1_800_000_000, 0)
 			b2 := newMemoryBook(func() time.Time { clock = clock.Add(time.Millisecond); return clock })
