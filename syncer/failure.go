@@ -3,6 +3,7 @@ package syncer
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -78,7 +79,11 @@ func classify(err error) (v verdict, pause time.Duration, unknown bool) {
 	}
 	var ae *api.Error
 	if !errors.As(err, &ae) {
-		return retry, 0, true // no answer: a connection error or a deadline
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Op == "dial" {
+			return retry, 0, false // no connection was made: nothing was sent
+		}
+		return retry, 0, true // no answer: a connection lost, or a deadline
 	}
 	switch s := ae.StatusCode; {
 	case s == http.StatusTooManyRequests:

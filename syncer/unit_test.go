@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -42,7 +43,8 @@ func TestClassify(t *testing.T) {
 		{"404", apiErr(http.StatusNotFound, 0), keep, 0, false},
 		{"422", apiErr(http.StatusUnprocessableEntity, 0), keep, 0, false},
 		{"refused before sending", &api.ValidationError{Field: "currency", Reason: "is required"}, keep, 0, false},
-		{"no answer", errors.New("dial tcp: connection refused"), retry, 0, true},
+		{"no answer", errors.New("read tcp: connection reset by peer"), retry, 0, true},
+		{"no connection: nothing was sent", fmt.Errorf("wrapped: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), retry, 0, false},
 		{"the request's deadline", context.DeadlineExceeded, retry, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
